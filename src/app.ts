@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Database, Db } from './db/client.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { serviceUnavailable } from './lib/errors.js';
+import { createLogger } from './lib/logger.js';
+import { validatorCompiler } from './lib/validation.js';
+import healthRoutes from './modules/health/routes.js';
+import errors from './plugins/errors.js';
+import metrics from './plugins/metrics.js';
+import openapi from './plugins/openapi.js';
+import securityHeaders from './plugins/security-headers.js';
+import startup from './plugins/startup.js';
+
+export interface AppDeps {
+  database: Database;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+    db: Db;
+    clock: Clock;
+  }
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The one factory that builds the whole service, for production and tests alike. */
+export async function buildApp(config: Config, deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger ?? createLogger(config),
+    // A hop count is valid at runtime (proxy-addr), though Fastify's types omit it.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    // Longer than a reverse proxy's idle timeout (Traefik, ALB: 60 s), so the proxy closes first.
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // We answer requests that arrive while closing ourselves, as problem+json.
+    return503OnClosing: false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)
+        ? incoming
+        : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  (app.server as Server).headersTimeout = config.headersTimeoutMs;
+  app.setValidatorCompiler(validatorCompiler);
+
+  app.decorate('config', config);
+  app.decorate('database', deps.database);
+  app.decorate('db', deps.database.db);
+  app.decorate('clock', deps.clock ?? systemClock);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      done(serviceUnavailable('The server is shutting down.'));
+      return;
+    }
+    done();
+  });
+
+  await app.register(startup);
+  await app.register(errors);
+  await app.register(securityHeaders);
+  await app.register(openapi);
+  await app.register(metrics);
+
+  await app.register(healthRoutes);
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+export type { FastifyInstance };

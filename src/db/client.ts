@@ -1,0 +1,125 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** The database as the rest of the app sees it, whichever driver is behind it. */
+export interface Database {
+  readonly db: Db;
+  readonly driver: 'postgres' | 'pglite';
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Applies pending migrations (serialised across instances on PostgreSQL). */
+  migrate(): Promise<void>;
+  /** How many committed migrations are not yet applied. */
+  pendingMigrations(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+function migrationCount(): number {
+  const journal = JSON.parse(
+    readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8'),
+  );
+  return journal.entries.length;
+}
+
+async function appliedMigrations(db: Db): Promise<number> {
+  const result = (await db.execute(
+    sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
+  )) as unknown as { rows: Array<{ count: number }> };
+  return result.rows[0]?.count ?? 0;
+}
+
+async function pending(db: Db): Promise<number> {
+  try {
+    return migrationCount() - (await appliedMigrations(db));
+  } catch (error) {
+    // undefined_table / invalid_schema_name: nothing has been migrated yet.
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code === '42P01' || code === '3F000') return migrationCount();
+    throw error;
+  }
+}
+
+/** Any fixed 64-bit number works; it only has to be the same for every instance of the app. */
+const MIGRATION_LOCK_ID = 7_346_221_904;
+
+export function postgresDatabase(
+  config: Config,
+  logger: Logger,
+  connectionString: string,
+): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: config.dbPoolMax,
+    connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: config.dbStatementTimeoutMs,
+    query_timeout: config.dbStatementTimeoutMs + 1_000,
+    application_name: 'homefront',
+  });
+  // An idle client losing its connection emits here; without a listener the process would crash.
+  pool.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+  const db = drizzlePg({ client: pool, schema, casing: 'snake_case' }) as unknown as Db;
+
+  return {
+    db,
+    driver: 'postgres',
+    async ping() {
+      await pool.query('select 1');
+    },
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+        try {
+          await migratePg(drizzlePg({ client, casing: 'snake_case' }), { migrationsFolder });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    pendingMigrations: () => pending(db),
+    close: () => pool.end(),
+  };
+}
+
+export function pgliteDatabase(client: PGlite): Database {
+  const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db;
+  return {
+    db,
+    driver: 'pglite',
+    async ping() {
+      await client.query('select 1');
+    },
+    async migrate() {
+      await migratePglite(drizzlePglite({ client, casing: 'snake_case' }), { migrationsFolder });
+    },
+    pendingMigrations: () => pending(db),
+    close: () => client.close(),
+  };
+}
+
+/** DATABASE_URL set: a node-postgres pool. Unset: the embedded PGlite under DATA_DIR. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (config.databaseUrl) return postgresDatabase(config, logger, config.databaseUrl);
+  const dir = path.join(config.dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  return pgliteDatabase(await PGlite.create(dir));
+}

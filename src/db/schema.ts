@@ -1,0 +1,298 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { uuidv7 } from 'uuidv7';
+
+/** The whole data model. Migrations under ./migrations are generated from this file. */
+
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Base mixins: time-ordered UUID v7 keys and timestamps kept current on update. */
+const id = () =>
+  uuid('id')
+    .primaryKey()
+    .$defaultFn(() => uuidv7());
+const timestamps = {
+  createdAt: tstz('created_at').notNull().defaultNow(),
+  updatedAt: tstz('updated_at')
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date()),
+};
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    /** Stored normalised (trimmed, lower-cased); the unique index makes it one account per email. */
+    email: text('email').notNull(),
+    fullName: text('full_name').notNull(),
+    phone: text('phone'),
+    passwordHash: text('password_hash').notNull(),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    isActive: boolean('is_active').notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    check('users_email_normalised', sql`${t.email} = lower(btrim(${t.email}))`),
+  ],
+);
+
+export const roles = pgTable('roles', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull(),
+});
+
+export const permissions = pgTable('permissions', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull(),
+});
+
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    roleName: text('role_name')
+      .notNull()
+      .references(() => roles.name, { onDelete: 'cascade' }),
+    permissionName: text('permission_name')
+      .notNull()
+      .references(() => permissions.name, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.roleName, t.permissionName] })],
+);
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleName: text('role_name')
+      .notNull()
+      .references(() => roles.name),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.roleName] }),
+    index('user_roles_role_idx').on(t.roleName, t.userId),
+  ],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    lastUsedAt: tstz('last_used_at').notNull().defaultNow(),
+    /** Absolute lifetime: no refresh extends a session past this. */
+    expiresAt: tstz('expires_at').notNull(),
+    revokedAt: tstz('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/**
+ * Every refresh token a session has issued. Only the current one (usedAt null) may be exchanged;
+ * presenting a used one is replay, and revokes the session.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: id(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    usedAt: tstz('used_at'),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash),
+    index('refresh_tokens_session_idx').on(t.sessionId),
+  ],
+);
+
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
+
+/** Email verification and password reset tokens: only their SHA-256 is kept. */
+export const oneTimeTokens = pgTable(
+  'one_time_tokens',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').$type<OneTimeTokenPurpose>().notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    expiresAt: tstz('expires_at').notNull(),
+    /** Set when the token is used or voided by a newer one. */
+    consumedAt: tstz('consumed_at'),
+  },
+  (t) => [
+    uniqueIndex('one_time_tokens_hash_key').on(t.tokenHash),
+    index('one_time_tokens_user_idx').on(t.userId, t.purpose),
+    check('one_time_tokens_purpose', sql`${t.purpose} in ('verify_email', 'reset_password')`),
+  ],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: id(),
+    type: text('type').notNull(),
+    /** Plain ids, not foreign keys: the trail outlives the accounts it mentions. */
+    actorId: uuid('actor_id'),
+    subjectId: uuid('subject_id'),
+    ip: text('ip'),
+    requestId: text('request_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('audit_events_actor_idx').on(t.actorId, t.id),
+    index('audit_events_subject_idx').on(t.subjectId, t.id),
+    index('audit_events_type_idx').on(t.type, t.id),
+  ],
+);
+
+export type MailStatus = 'pending' | 'sent' | 'failed';
+
+/**
+ * Transactional outbox: a mail is written in the same transaction as the token it carries and
+ * delivered by a worker. The body is encrypted at rest (it holds a live token) and erased once sent.
+ */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: id(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    template: text('template').notNull(),
+    payload: text('payload'),
+    status: text('status').$type<MailStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Next delivery attempt; a worker that claims the row pushes it forward as a lease. */
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    sentAt: tstz('sent_at'),
+  },
+  (t) => [
+    index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    check('mail_outbox_status', sql`${t.status} in ('pending', 'sent', 'failed')`),
+  ],
+);
+
+export const PROPERTY_TYPES = [
+  'single_family',
+  'condo',
+  'townhouse',
+  'apartment',
+  'multi_family',
+  'other',
+] as const;
+export type PropertyType = (typeof PROPERTY_TYPES)[number];
+
+export const properties = pgTable(
+  'properties',
+  {
+    id: id(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    addressLine1: text('address_line1').notNull(),
+    addressLine2: text('address_line2'),
+    city: text('city').notNull(),
+    region: text('region').notNull(),
+    postalCode: text('postal_code').notNull(),
+    country: text('country').notNull(),
+    propertyType: text('property_type').$type<PropertyType>().notNull(),
+    yearBuilt: integer('year_built'),
+    floorAreaSqft: integer('floor_area_sqft'),
+    notes: text('notes'),
+    ...timestamps,
+  },
+  (t) => [
+    index('properties_owner_idx').on(t.ownerId, t.id.desc()),
+    check(
+      'properties_floor_area_positive',
+      sql`${t.floorAreaSqft} is null or ${t.floorAreaSqft} > 0`,
+    ),
+  ],
+);
+
+export const SERVICE_CATEGORIES = [
+  'plumbing',
+  'electrical',
+  'hvac',
+  'roofing',
+  'cleaning',
+  'landscaping',
+  'painting',
+  'carpentry',
+  'pest_control',
+  'appliance_repair',
+  'handyman',
+  'moving',
+  'other',
+] as const;
+export type ServiceCategory = (typeof SERVICE_CATEGORIES)[number];
+export const PRICING_MODELS = ['fixed', 'hourly', 'quote'] as const;
+export type PricingModel = (typeof PRICING_MODELS)[number];
+
+export const services = pgTable(
+  'services',
+  {
+    id: id(),
+    providerId: uuid('provider_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    category: text('category').$type<ServiceCategory>().notNull(),
+    pricingModel: text('pricing_model').$type<PricingModel>().notNull(),
+    priceCents: integer('price_cents'),
+    currency: text('currency').notNull().default('USD'),
+    postalCodes: text('postal_codes').array().notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    /** Full-text search document for the catalog's `q`; the 'simple' config keeps it language-neutral. */
+    search: tsvector('search').generatedAlwaysAs(
+      sql`to_tsvector('simple', title || ' ' || description)`,
+    ),
+    ...timestamps,
+  },
+  (t) => [
+    index('services_provider_idx').on(t.providerId, t.id.desc()),
+    index('services_catalog_idx').on(t.id.desc()).where(sql`${t.isActive}`),
+    index('services_catalog_category_idx').on(t.category, t.id.desc()).where(sql`${t.isActive}`),
+    index('services_postal_codes_idx').using('gin', t.postalCodes),
+    index('services_search_idx').using('gin', t.search),
+    check(
+      'services_price_required',
+      sql`${t.pricingModel} = 'quote' or ${t.priceCents} is not null`,
+    ),
+  ],
+);

@@ -1,0 +1,129 @@
+/**
+ * Typed errors thrown anywhere in the app; the error handler plugin turns each into RFC 9457
+ * problem+json. Nothing else writes an error body.
+ */
+
+export type ErrorCode =
+  | 'validation_failed'
+  | 'invalid_token'
+  | 'weak_password'
+  | 'unauthorized'
+  | 'invalid_credentials'
+  | 'token_expired'
+  | 'email_not_verified'
+  | 'account_disabled'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'invalid_state'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'service_unavailable'
+  | 'internal_error';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export const ERROR_TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'Validation failed',
+  invalid_token: 'Invalid token',
+  weak_password: 'Weak password',
+  unauthorized: 'Unauthorized',
+  invalid_credentials: 'Invalid credentials',
+  token_expired: 'Token expired',
+  email_not_verified: 'Email not verified',
+  account_disabled: 'Account disabled',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  conflict: 'Conflict',
+  invalid_state: 'Invalid state',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  service_unavailable: 'Service unavailable',
+  internal_error: 'Internal server error',
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+    this.name = 'AppError';
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new AppError(400, 'validation_failed', detail, errors);
+export const invalidToken = (detail = 'The token is invalid, used or expired.') =>
+  new AppError(400, 'invalid_token', detail);
+export const weakPassword = (detail: string) =>
+  new AppError(400, 'weak_password', detail, [{ path: '/password', message: detail }]);
+export const unauthorized = (detail = 'Authentication is required.') =>
+  new AppError(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
+export const tokenExpired = () =>
+  new AppError(401, 'token_expired', 'The access token has expired.', undefined, {
+    'www-authenticate': 'Bearer error="invalid_token"',
+  });
+export const invalidCredentials = () =>
+  new AppError(401, 'invalid_credentials', 'The email or password is incorrect.');
+export const forbidden = (detail = 'You do not have permission to do this.') =>
+  new AppError(403, 'forbidden', detail);
+export const notFound = (detail = 'The resource does not exist.') =>
+  new AppError(404, 'not_found', detail);
+export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
+export const invalidState = (detail: string) => new AppError(409, 'invalid_state', detail);
+export const serviceUnavailable = (detail = 'The service is temporarily unavailable.') =>
+  new AppError(503, 'service_unavailable', detail, undefined, { 'retry-after': '1' });
+
+/** PostgreSQL error codes we handle, reached through drizzle's wrapper (`err.cause.code`). */
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_CHECK_VIOLATION = '23514';
+export const PG_INVALID_TEXT = '22P02';
+
+export function pgErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Connection-level failures: the database is down or unreachable rather than the query wrong. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (
+        ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(
+          code,
+        )
+      )
+        return true;
+      // 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
+      if (/^57P0[123]$/.test(code) || code.startsWith('08')) return true;
+    }
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
+        message,
+      )
+    )
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

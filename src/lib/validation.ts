@@ -1,0 +1,22 @@
+import { Ajv, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+
+// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+const shared: Options = {
+  allErrors: true,
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+  messages: true,
+};
+
+/** Bodies are validated exactly as sent: no coercion, no silent stripping of unknown fields. */
+const bodyAjv = addFormats(new Ajv({ ...shared, coerceTypes: false }));
+/** Query strings and path parameters arrive as text; numbers and booleans in them are coerced. */
+const urlAjv = addFormats(new Ajv({ ...shared, coerceTypes: 'array' }));
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema as object);

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { serviceUnavailable } from '../../lib/errors.js';
+import { errors } from '../../lib/schemas.js';
+
+const Status = Type.Object({ status: Type.Literal('ok') });
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/health/live',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        description: 'Answers 200 while the process serves requests, whatever the database does.',
+        operationId: 'getLiveness',
+        response: { 200: Status, ...errors() },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness',
+        description:
+          'Answers 200 when the database answers and every migration is applied; 503 otherwise.',
+        operationId: 'getReadiness',
+        response: { 200: Status, ...errors() },
+      },
+    },
+    async (request) => {
+      let pending: number;
+      try {
+        pending = await app.database.pendingMigrations();
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+        throw serviceUnavailable('The database is not answering.');
+      }
+      if (pending > 0) throw serviceUnavailable(`${pending} database migration(s) are pending.`);
+      return { status: 'ok' as const };
+    },
+  );
+};
+
+export default healthRoutes;

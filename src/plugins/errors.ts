@@ -1,0 +1,138 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  AppError,
+  type ErrorCode,
+  type FieldError,
+  isDatabaseUnavailable,
+  PG_CHECK_VIOLATION,
+  PG_FOREIGN_KEY_VIOLATION,
+  PG_INVALID_TEXT,
+  PG_UNIQUE_VIOLATION,
+  pgErrorCode,
+} from '../lib/errors.js';
+import { type ProblemBody, problemTitle, problemType } from '../lib/schemas.js';
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
+  return issues.slice(0, 20).map((issue) => {
+    let path = issue.instancePath;
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'additionalProperties') {
+      path += `/${String(issue.params.additionalProperty)}`;
+      message = 'is not an allowed field';
+    } else if (issue.keyword === 'required') {
+      path += `/${String(issue.params.missingProperty)}`;
+      message = 'is required';
+    }
+    return { path: `/${context ?? 'body'}${path}`, message };
+  });
+}
+
+/** Translates anything thrown into the AppError the client will see. */
+export function toAppError(error: FastifyError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & { validationContext?: string };
+
+  if (fastifyError.validation) {
+    return new AppError(
+      400,
+      'validation_failed',
+      'The request is not valid.',
+      fieldErrors(fastifyError.validationContext, fastifyError.validation as ValidationIssue[]),
+    );
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError(400, 'validation_failed', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      if (fastifyError.statusCode === 415) {
+        return new AppError(415, 'unsupported_media_type', 'Send the body as application/json.');
+      }
+      break;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'payload_too_large', 'The request body is too large.');
+  }
+  if (error.name === 'SyntaxError' && fastifyError.statusCode === 400) {
+    return new AppError(400, 'validation_failed', 'The request body is not valid JSON.');
+  }
+  if (fastifyError.statusCode === 413) {
+    return new AppError(413, 'payload_too_large', 'The request body is too large.');
+  }
+  if (fastifyError.statusCode === 415) {
+    return new AppError(415, 'unsupported_media_type', 'Send the body as application/json.');
+  }
+
+  const pgCode = pgErrorCode(error);
+  if (pgCode === PG_UNIQUE_VIOLATION || pgCode === PG_FOREIGN_KEY_VIOLATION) {
+    return new AppError(409, 'conflict', 'The change conflicts with the current state.');
+  }
+  if (pgCode === PG_CHECK_VIOLATION || pgCode === PG_INVALID_TEXT) {
+    return new AppError(400, 'validation_failed', 'The request is not valid.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new AppError(
+      503,
+      'service_unavailable',
+      'The database is unavailable; try again shortly.',
+      undefined,
+      {
+        'retry-after': '1',
+      },
+    );
+  }
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    const code: ErrorCode = status === 404 ? 'not_found' : 'validation_failed';
+    return new AppError(status, code, 'The request could not be processed.');
+  }
+  return new AppError(500, 'internal_error', 'An unexpected error occurred.');
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: problemTitle(error.code),
+    status: error.statusCode,
+    detail: error.detail,
+    code: error.code,
+    requestId: request.id,
+  };
+  if (error.errors) body.errors = error.errors;
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.statusCode).type('application/problem+json').send(body);
+}
+
+async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toAppError(error);
+    if (problem.statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected');
+    }
+    return sendProblem(request, reply, problem);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      new AppError(
+        404,
+        'not_found',
+        `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}.`,
+      ),
+    ),
+  );
+}
+
+export default fp(errorsPlugin, { name: 'errors' });

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { inject } from 'vitest';
+import { type App, buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { testConfig } from './config.js';
+import { capturingLogger } from './logs.js';
+import { Mailbox } from './mailbox.js';
+
+export interface TestContext {
+  app: App;
+  config: Config;
+  database: Database;
+  clock: ManualClock;
+  mailbox: Mailbox;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  /** Use an existing database (e.g. a second instance sharing the first one's). */
+  database?: Database;
+  logger?: Logger;
+  /** Skip the SMTP server: mail goes to the outbox folder. */
+  noSmtp?: boolean;
+}
+
+/** A fresh, migrated database of this test file's own: a clone on PostgreSQL, or a PGlite copy. */
+export async function freshDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ database: Database; drop(): Promise<void> }> {
+  const template = inject('pgTemplate');
+  const url = process.env.TEST_DATABASE_URL;
+  if (template && url) {
+    const name = `homefront_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create database ${name} template ${template}`);
+    const target = new URL(url);
+    target.pathname = `/${name}`;
+    const database = postgresDatabase(config, logger, target.toString());
+    return {
+      database,
+      async drop() {
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    };
+  }
+  const snapshot = inject('pgliteSnapshot');
+  if (!snapshot) throw new Error('global setup provided no database snapshot');
+  const client = await PGlite.create({ loadDataDir: new Blob([readFileSync(snapshot)]) });
+  return { database: pgliteDatabase(client), drop: async () => {} };
+}
+
+/** Builds the real app, as production does, on a database of its own and a real SMTP server. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestContext> {
+  const mailbox = new Mailbox();
+  if (!options.noSmtp) await mailbox.start();
+  const config = testConfig({ SMTP_URL: options.noSmtp ? undefined : mailbox.url, ...options.env });
+  const captured = capturingLogger();
+  const logger = options.logger ?? captured.logger;
+  const fresh = options.database
+    ? { database: options.database, drop: async () => {} }
+    : await freshDatabase(config, logger);
+  const clock = new ManualClock();
+  const app = await buildApp(config, { database: fresh.database, clock, logger });
+  await app.ready();
+  await app.untilStarted();
+  return {
+    app,
+    config,
+    database: fresh.database,
+    clock,
+    mailbox,
+    logs: captured.lines,
+    async close() {
+      await app.close();
+      await fresh.drop();
+      if (!options.noSmtp) await mailbox.stop();
+    },
+  };
+}
