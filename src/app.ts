@@ -9,8 +9,16 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { serviceUnavailable } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
+import { PasswordHasher } from './modules/auth/passwords.js';
+import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
+import { AuthService } from './modules/auth/service.js';
 import healthRoutes from './modules/health/routes.js';
+import adminRoutes from './modules/rbac/routes.js';
+import usersRoutes from './modules/users/routes.js';
+import auth from './plugins/auth.js';
+import bootstrapAdmin from './plugins/bootstrap-admin.js';
 import errors from './plugins/errors.js';
+import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import securityHeaders from './plugins/security-headers.js';
@@ -28,6 +36,8 @@ declare module 'fastify' {
     database: Database;
     db: Db;
     clock: Clock;
+    passwords: PasswordHasher;
+    authService: AuthService;
   }
 }
 
@@ -86,8 +96,32 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(securityHeaders);
   await app.register(openapi);
   await app.register(metrics);
+  await app.register(auth);
+  await app.register(mail);
+
+  const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
+  app.decorate('passwords', passwords);
+  app.decorate(
+    'authService',
+    new AuthService({
+      db: app.db,
+      config,
+      clock: app.clock,
+      hasher: passwords,
+      accessTokens: app.accessTokens,
+      sealer: app.mail.sealer,
+      mail: app.mail.worker,
+      logger: app.log,
+    }),
+  );
+
+  await app.register(bootstrapAdmin);
 
   await app.register(healthRoutes);
+  await app.register(publicAuthRoutes);
+  await app.register(sessionRoutes);
+  await app.register(usersRoutes);
+  await app.register(adminRoutes);
 
   return app;
 }

@@ -19,6 +19,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   readonly driver: 'postgres' | 'pglite';
+  /** A raw parameterised query for hot paths: a named prepared statement on PostgreSQL. */
+  query<T>(name: string, text: string, values: unknown[]): Promise<T[]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Applies pending migrations (serialised across instances on PostgreSQL). */
@@ -79,6 +81,10 @@ export function postgresDatabase(
   return {
     db,
     driver: 'postgres',
+    async query<T>(name: string, text: string, values: unknown[]) {
+      const result = await pool.query({ name, text, values });
+      return result.rows as T[];
+    },
     async ping() {
       await pool.query('select 1');
     },
@@ -105,6 +111,10 @@ export function pgliteDatabase(client: PGlite): Database {
   return {
     db,
     driver: 'pglite',
+    async query<T>(_name: string, text: string, values: unknown[]) {
+      const result = await client.query<T>(text, values);
+      return result.rows;
+    },
     async ping() {
       await client.query('select 1');
     },

@@ -65,7 +65,8 @@ export function problemTitle(code: ErrorCode): string {
 
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36, description: 'A UUID' });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
-export const Timestamp = Type.String({ format: 'date-time' });
+/** Dates leave the app as ISO 8601 strings; handlers return Date objects. */
+export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
 export const Message = Type.Object({ message: Type.String() });
 
 export const PageQueryFields = {
@@ -88,4 +89,7 @@ export function Strict<T extends Parameters<typeof Type.Object>[0]>(properties: 
   return Type.Object(properties, { additionalProperties: false });
 }
 
-export const bearerSecurity = [{ OAuth2Password: [] }, { BearerAuth: [] }];
+export const bearerSecurity: Array<Record<string, string[]>> = [
+  { OAuth2Password: [] },
+  { BearerAuth: [] },
+];

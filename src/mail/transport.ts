@@ -1,0 +1,80 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import nodemailer from 'nodemailer';
+import type { Config } from '../config.js';
+
+export interface OutgoingMail {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  link?: string;
+}
+
+export interface MailTransport {
+  readonly kind: 'smtp' | 'outbox-folder';
+  send(mail: OutgoingMail): Promise<void>;
+  close(): void;
+}
+
+/** SMTP_URL set: real mail through nodemailer. */
+function smtpTransport(config: Config): MailTransport {
+  const transporter = nodemailer.createTransport(config.smtpUrl, {
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
+  return {
+    kind: 'smtp',
+    async send(mail) {
+      await transporter.sendMail({
+        from: config.mailFrom,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: `<${mail.id}@homefront>`,
+      });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+/**
+ * No SMTP: each mail becomes an .eml file under DATA_DIR/outbox and a log line with its link,
+ * so a developer can verify an account from the terminal. Only in this mode is a link logged.
+ */
+function folderTransport(config: Config, logger: Logger): MailTransport {
+  const folder = path.join(config.dataDir, 'outbox');
+  const builder = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'unix',
+  });
+  return {
+    kind: 'outbox-folder',
+    async send(mail) {
+      const info = await builder.sendMail({
+        from: config.mailFrom,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+      });
+      await mkdir(folder, { recursive: true });
+      const file = path.join(folder, `${mail.id}.eml`);
+      await writeFile(file, info.message as Buffer, { mode: 0o600 });
+      logger.info(
+        { to: mail.to, subject: mail.subject, link: mail.link, file },
+        'mail written to outbox folder',
+      );
+    },
+    close: () => builder.close(),
+  };
+}
+
+export function createMailTransport(config: Config, logger: Logger): MailTransport {
+  return config.smtpUrl ? smtpTransport(config) : folderTransport(config, logger);
+}

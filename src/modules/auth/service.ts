@@ -1,0 +1,443 @@
+import { eq } from 'drizzle-orm';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { userRoles, users } from '../../db/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import {
+  AppError,
+  badRequest,
+  invalidCredentials,
+  invalidToken,
+  notFound,
+  unauthorized,
+} from '../../lib/errors.js';
+import type { RequestContext } from '../../lib/request-context.js';
+import { enqueueMail, type MailSealer, type MailWorker } from '../../mail/outbox.js';
+import {
+  alreadyRegisteredMail,
+  passwordChangedMail,
+  resetPasswordMail,
+  verifyEmailMail,
+} from '../../mail/templates.js';
+import { recordAudit } from '../rbac/audit.js';
+import { assertNotLastAdmin } from '../rbac/repository.js';
+import type { Caller } from '../users/caller.js';
+import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
+import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
+import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
+import {
+  createSession,
+  listLiveSessions,
+  revokeSession,
+  revokeUserSessions,
+  rotateRefreshToken,
+} from './sessions.js';
+import type { AccessTokens } from './tokens.js';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+}
+
+export interface AuthServiceDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokens;
+  sealer: MailSealer;
+  mail: MailWorker;
+  logger: Logger;
+}
+
+/** Self-registration may choose only these; `admin` is granted, never chosen. */
+export type SelfServiceRole = 'homeowner' | 'service_provider';
+
+/** The account flows: each multi-step change is one transaction (rows, token, mail, audit). */
+export class AuthService {
+  constructor(private readonly deps: AuthServiceDeps) {}
+
+  private get db() {
+    return this.deps.db;
+  }
+  private now() {
+    return this.deps.clock.now();
+  }
+
+  /** Same answer whether the email is new or taken; the mailbox owner learns which. */
+  async register(
+    input: { email: string; password: string; fullName: string; role: SelfServiceRole },
+    context: RequestContext,
+  ): Promise<void> {
+    const email = normaliseEmail(input.email);
+    assertAcceptablePassword(input.password, email);
+    // Hash before looking anything up, so a taken email costs the same time as a new one.
+    const passwordHash = await this.deps.hasher.hash(input.password);
+    const { config, clock, sealer, logger } = this.deps;
+    const now = this.now();
+
+    await this.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(users)
+        .values({
+          email,
+          fullName: input.fullName.trim(),
+          passwordHash,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing({ target: users.email })
+        .returning({ id: users.id, fullName: users.fullName });
+
+      if (created) {
+        await tx.insert(userRoles).values({ userId: created.id, roleName: input.role });
+        const token = await issueOneTimeToken(
+          tx,
+          created.id,
+          'verify_email',
+          config.verifyTokenTtl,
+          now,
+        );
+        await enqueueMail(tx, sealer, clock, {
+          to: email,
+          template: 'verify_email',
+          content: verifyEmailMail(
+            config.publicAppUrl,
+            created.fullName,
+            token,
+            config.verifyTokenTtl / 3600,
+          ),
+        });
+        await recordAudit(tx, logger, context, {
+          type: 'user.registered',
+          actorId: created.id,
+          subjectId: created.id,
+          data: { role: input.role },
+        });
+        return;
+      }
+      const existing = await findUserByEmail(tx, email);
+      if (!existing) return;
+      await enqueueMail(tx, sealer, clock, {
+        to: email,
+        template: 'already_registered',
+        content: alreadyRegisteredMail(config.publicAppUrl, existing.fullName),
+      });
+      await recordAudit(tx, logger, context, {
+        type: 'user.register_existing_email',
+        subjectId: existing.id,
+      });
+    });
+    void this.deps.mail.wake();
+  }
+
+  async verifyEmail(token: string, context: RequestContext): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const userId = await consumeOneTimeToken(tx, token, 'verify_email', now);
+      if (!userId) throw invalidToken();
+      await tx.update(users).set({ emailVerified: true }).where(eq(users.id, userId));
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'user.email_verified',
+        actorId: userId,
+        subjectId: userId,
+      });
+    });
+  }
+
+  /** Answers the same for any email; mails only an unverified, active account. */
+  async resendVerification(rawEmail: string): Promise<void> {
+    const { config, clock, sealer } = this.deps;
+    const now = this.now();
+    const sent = await this.db.transaction(async (tx) => {
+      const user = await findUserByEmail(tx, rawEmail);
+      if (!user || user.emailVerified || !user.isActive) return false;
+      const token = await issueOneTimeToken(
+        tx,
+        user.id,
+        'verify_email',
+        config.verifyTokenTtl,
+        now,
+      );
+      await enqueueMail(tx, sealer, clock, {
+        to: user.email,
+        template: 'verify_email',
+        content: verifyEmailMail(
+          config.publicAppUrl,
+          user.fullName,
+          token,
+          config.verifyTokenTtl / 3600,
+        ),
+      });
+      return true;
+    });
+    if (sent) void this.deps.mail.wake();
+  }
+
+  /**
+   * 401 alike for an unknown email and a wrong password (one bcrypt either way); the account's
+   * state (disabled, unverified) is revealed only to someone who knows the password.
+   */
+  async login(rawEmail: string, password: string, context: RequestContext): Promise<TokenPair> {
+    const { hasher, logger } = this.deps;
+    const email = normaliseEmail(rawEmail);
+    const user = await findUserByEmail(this.db, email);
+    const valid = user
+      ? await hasher.verify(password, user.passwordHash)
+      : await hasher.verifyAgainstDummy(password);
+
+    if (!user || !valid) {
+      await recordAudit(this.db, logger, context, {
+        type: 'auth.login_failed',
+        subjectId: user?.id ?? null,
+        data: { email, reason: user ? 'wrong_password' : 'unknown_email' },
+      });
+      throw invalidCredentials();
+    }
+    if (!user.isActive) {
+      await recordAudit(this.db, logger, context, {
+        type: 'auth.login_failed',
+        subjectId: user.id,
+        data: { email, reason: 'account_disabled' },
+      });
+      throw new AppError(403, 'account_disabled', 'This account has been disabled.');
+    }
+    if (!user.emailVerified) {
+      await recordAudit(this.db, logger, context, {
+        type: 'auth.login_failed',
+        subjectId: user.id,
+        data: { email, reason: 'email_not_verified' },
+      });
+      throw new AppError(403, 'email_not_verified', 'Verify your email address before signing in.');
+    }
+
+    const upgradedHash = hasher.needsRehash(user.passwordHash)
+      ? await hasher.hash(password)
+      : undefined;
+    const now = this.now();
+    const session = await this.db.transaction(async (tx) => {
+      if (upgradedHash) {
+        await tx.update(users).set({ passwordHash: upgradedHash }).where(eq(users.id, user.id));
+      }
+      const created = await createSession(tx, user.id, context, this.deps.config, now);
+      await recordAudit(tx, logger, context, {
+        type: 'auth.login_succeeded',
+        actorId: user.id,
+        subjectId: user.id,
+        data: { sessionId: created.sessionId, rehashed: Boolean(upgradedHash) },
+      });
+      return created;
+    });
+    return this.tokenPair(user.id, session.sessionId, session.refreshToken);
+  }
+
+  async refresh(presented: string, context: RequestContext): Promise<TokenPair> {
+    const now = this.now();
+    const result = await this.db.transaction(async (tx) => {
+      const rotation = await rotateRefreshToken(tx, presented, this.deps.config, now);
+      if (rotation.outcome === 'reuse') {
+        await revokeSession(tx, rotation.sessionId, 'refresh_token_reuse', now);
+        await recordAudit(tx, this.deps.logger, context, {
+          type: 'auth.refresh_reuse',
+          subjectId: rotation.userId,
+          data: { sessionId: rotation.sessionId },
+        });
+      }
+      return rotation;
+    });
+    if (result.outcome !== 'rotated')
+      throw unauthorized('The refresh token is invalid, expired or revoked.');
+    return this.tokenPair(result.userId, result.sessionId, result.refreshToken);
+  }
+
+  async logout(caller: Caller, context: RequestContext): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      await revokeSession(tx, caller.sessionId, 'logout', now);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'auth.logout',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessionId: caller.sessionId },
+      });
+    });
+  }
+
+  async logoutAll(caller: Caller, context: RequestContext): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const count = await revokeUserSessions(tx, caller.id, 'logout_all', now);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'auth.logout_all',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessions: count },
+      });
+    });
+  }
+
+  async sessions(caller: Caller) {
+    const rows = await listLiveSessions(this.db, caller.id, this.now());
+    return rows.map((row) => ({ ...row, current: row.id === caller.sessionId }));
+  }
+
+  async revokeOwnSession(
+    caller: Caller,
+    sessionId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const sessions = await listLiveSessions(tx, caller.id, now);
+      if (!sessions.some((session) => session.id === sessionId)) throw notFound('No such session.');
+      await revokeSession(tx, sessionId, 'revoked_by_user', now);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'auth.session_revoked',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessionId },
+      });
+    });
+  }
+
+  /** Answers the same for any email; mails a reset link to an active account. */
+  async forgotPassword(rawEmail: string, context: RequestContext): Promise<void> {
+    const { config, clock, sealer, logger } = this.deps;
+    const now = this.now();
+    const sent = await this.db.transaction(async (tx) => {
+      const user = await findUserByEmail(tx, rawEmail);
+      if (!user?.isActive) return false;
+      const token = await issueOneTimeToken(
+        tx,
+        user.id,
+        'reset_password',
+        config.resetTokenTtl,
+        now,
+      );
+      await enqueueMail(tx, sealer, clock, {
+        to: user.email,
+        template: 'reset_password',
+        content: resetPasswordMail(
+          config.publicAppUrl,
+          user.fullName,
+          token,
+          Math.round(config.resetTokenTtl / 60),
+        ),
+      });
+      await recordAudit(tx, logger, context, {
+        type: 'user.password_reset_requested',
+        subjectId: user.id,
+      });
+      return true;
+    });
+    if (sent) void this.deps.mail.wake();
+  }
+
+  /**
+   * Sets a new password from a reset link and signs the user out everywhere. Following the link
+   * proves the mailbox is theirs, so the email counts as verified from then on.
+   */
+  async resetPassword(token: string, newPassword: string, context: RequestContext): Promise<void> {
+    const now = this.now();
+    const { config, clock, sealer, logger, hasher } = this.deps;
+    assertAcceptablePassword(newPassword);
+    const passwordHash = await hasher.hash(newPassword);
+    await this.db.transaction(async (tx) => {
+      const userId = await consumeOneTimeToken(tx, token, 'reset_password', now);
+      if (!userId) throw invalidToken();
+      const user = await findUserById(tx, userId);
+      if (!user?.isActive) throw invalidToken();
+      assertAcceptablePassword(newPassword, user.email);
+      await tx.update(users).set({ passwordHash, emailVerified: true }).where(eq(users.id, userId));
+      const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
+      await enqueueMail(tx, sealer, clock, {
+        to: user.email,
+        template: 'password_changed',
+        content: passwordChangedMail(config.publicAppUrl, user.fullName),
+      });
+      await recordAudit(tx, logger, context, {
+        type: 'user.password_reset',
+        actorId: userId,
+        subjectId: userId,
+        data: { sessionsRevoked: revoked },
+      });
+    });
+    void this.deps.mail.wake();
+  }
+
+  /** Needs the current password; every other session of the user is signed out. */
+  async changePassword(
+    caller: Caller,
+    currentPassword: string,
+    newPassword: string,
+    context: RequestContext,
+  ): Promise<void> {
+    const { config, clock, sealer, logger, hasher } = this.deps;
+    await this.assertPassword(caller.id, currentPassword, '/body/currentPassword');
+    assertAcceptablePassword(newPassword, caller.email);
+    const passwordHash = await hasher.hash(newPassword);
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      await tx.update(users).set({ passwordHash }).where(eq(users.id, caller.id));
+      const revoked = await revokeUserSessions(
+        tx,
+        caller.id,
+        'password_changed',
+        now,
+        caller.sessionId,
+      );
+      await enqueueMail(tx, sealer, clock, {
+        to: caller.email,
+        template: 'password_changed',
+        content: passwordChangedMail(config.publicAppUrl, caller.fullName),
+      });
+      await recordAudit(tx, logger, context, {
+        type: 'user.password_changed',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessionsRevoked: revoked },
+      });
+    });
+    void this.deps.mail.wake();
+  }
+
+  /** Deletes the account and, through foreign keys, its sessions, properties and services. */
+  async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
+    await this.assertPassword(caller.id, password, '/body/password');
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      await assertNotLastAdmin(tx, caller.id);
+      await revokeUserSessions(tx, caller.id, 'account_deleted', now);
+      await tx.delete(users).where(eq(users.id, caller.id));
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'user.deleted',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { email: caller.email },
+      });
+    });
+  }
+
+  private async assertPassword(userId: string, password: string, path: string): Promise<void> {
+    const user = await findUserById(this.db, userId);
+    if (!user || !(await this.deps.hasher.verify(password, user.passwordHash))) {
+      throw badRequest('The password is incorrect.', [{ path, message: 'is incorrect' }]);
+    }
+  }
+
+  private async tokenPair(
+    userId: string,
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<TokenPair> {
+    return {
+      access_token: await this.deps.accessTokens.sign({ userId, sessionId }),
+      refresh_token: refreshToken,
+      token_type: 'bearer',
+      expires_in: this.deps.accessTokens.expiresIn,
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../lib/clock.js';
+import { tokenExpired, unauthorized } from '../../lib/errors.js';
+
+/** Opaque tokens (refresh, verification, reset): 256 random bits, stored only as SHA-256. */
+export function newOpaqueToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function sha256(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+const ISSUER = 'homefront';
+const AUDIENCE = 'homefront-api';
+const ALGORITHM = 'HS256';
+/** RFC 9068's media type for access tokens; a JWT of any other type is refused. */
+const TOKEN_TYPE = 'at+jwt';
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export class AccessTokens {
+  private readonly key: Uint8Array;
+  private readonly ttl: number;
+
+  constructor(
+    config: Pick<Config, 'jwtSecret' | 'accessTokenTtl'>,
+    private readonly clock: Clock,
+  ) {
+    this.key = new TextEncoder().encode(config.jwtSecret);
+    this.ttl = config.accessTokenTtl;
+  }
+
+  sign(claims: AccessClaims): Promise<string> {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    return new SignJWT({ sid: claims.sessionId, token_use: 'access' })
+      .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE })
+      .setSubject(claims.userId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.ttl)
+      .sign(this.key);
+  }
+
+  get expiresIn(): number {
+    return this.ttl;
+  }
+
+  /**
+   * Only HS256 with our key, our issuer and audience, an expiry, and the access type. Header
+   * fields such as kid, jku, x5u or jwk are never consulted: there is one key.
+   */
+  async verify(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        typ: TOKEN_TYPE,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: this.clock.now(),
+        requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+      });
+      if (payload.token_use !== 'access' || !isUuid(payload.sid) || !isUuid(payload.sub)) {
+        throw unauthorized('The access token is invalid.');
+      }
+      return { userId: payload.sub, sessionId: payload.sid };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw tokenExpired();
+      throw unauthorized('The access token is invalid.');
+    }
+  }
+}

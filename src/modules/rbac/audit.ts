@@ -1,0 +1,90 @@
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Db } from '../../db/client.js';
+import { auditEvents } from '../../db/schema.js';
+import type { RequestContext } from '../../lib/request-context.js';
+
+export type AuditType =
+  | 'user.registered'
+  | 'user.register_existing_email'
+  | 'user.email_verified'
+  | 'auth.login_succeeded'
+  | 'auth.login_failed'
+  | 'auth.refresh_reuse'
+  | 'auth.logout'
+  | 'auth.logout_all'
+  | 'auth.session_revoked'
+  | 'user.password_changed'
+  | 'user.password_reset_requested'
+  | 'user.password_reset'
+  | 'user.profile_updated'
+  | 'user.deleted'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'role.granted'
+  | 'role.revoked'
+  | 'admin.bootstrapped';
+
+export interface AuditEntry {
+  type: AuditType;
+  actorId?: string | null;
+  subjectId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Writes an audit row in the caller's transaction (it exists only if the change commits) and
+ * a structured log line for log-based alerting.
+ */
+export async function recordAudit(
+  tx: Db,
+  logger: Logger,
+  context: RequestContext | null,
+  entry: AuditEntry,
+): Promise<void> {
+  await tx.insert(auditEvents).values({
+    type: entry.type,
+    actorId: entry.actorId ?? null,
+    subjectId: entry.subjectId ?? null,
+    ip: context?.ip ?? null,
+    requestId: context?.requestId ?? null,
+    data: entry.data ?? {},
+  });
+  logger.info(
+    {
+      event: entry.type,
+      actorId: entry.actorId ?? undefined,
+      subjectId: entry.subjectId ?? undefined,
+      ip: context?.ip,
+      ...entry.data,
+    },
+    `security event ${entry.type}`,
+  );
+}
+
+export interface AuditFilter {
+  userId?: string;
+  type?: string;
+  limit: number;
+  after?: string;
+}
+
+/** Newest first, keyset-paged; `userId` matches the actor or the subject of an event. */
+export async function listAuditEvents(db: Db, filter: AuditFilter) {
+  const conditions: SQL[] = [];
+  if (filter.userId) {
+    const userMatch = or(
+      eq(auditEvents.actorId, filter.userId),
+      eq(auditEvents.subjectId, filter.userId),
+    );
+    if (userMatch) conditions.push(userMatch);
+  }
+  if (filter.type) conditions.push(eq(auditEvents.type, filter.type));
+  if (filter.after) conditions.push(lt(auditEvents.id, filter.after));
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    .limit(filter.limit);
+}

@@ -1,0 +1,50 @@
+import type { Database } from '../../db/client.js';
+
+/** The signed-in user as loaded on every authenticated request. */
+export interface Caller {
+  id: string;
+  email: string;
+  fullName: string;
+  phone: string | null;
+  emailVerified: boolean;
+  isActive: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  roles: string[];
+  permissions: string[];
+  sessionId: string;
+  sessionLastUsedAt: Date;
+}
+
+/**
+ * One round trip per authenticated request: the session must be live, the user active, and the
+ * roles and the union of their permissions come from the database, never from the token.
+ * A named (prepared) statement on PostgreSQL.
+ */
+const LOAD_CALLER = `
+select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "emailVerified",
+       u.is_active as "isActive", u.created_at as "createdAt", u.updated_at as "updatedAt",
+       s.id as "sessionId", s.last_used_at as "sessionLastUsedAt",
+       array(select ur.role_name from user_roles ur where ur.user_id = u.id order by 1) as roles,
+       array(select distinct rp.permission_name from user_roles ur
+               join role_permissions rp on rp.role_name = ur.role_name
+              where ur.user_id = u.id order by 1) as permissions
+  from sessions s
+  join users u on u.id = s.user_id
+ where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3 and u.is_active`;
+
+export async function loadCaller(
+  database: Database,
+  userId: string,
+  sessionId: string,
+  now: Date,
+): Promise<Caller | undefined> {
+  const rows = await database.query<Caller>('load_caller', LOAD_CALLER, [sessionId, userId, now]);
+  return rows[0];
+}
+
+const TOUCH_SESSION = 'update sessions set last_used_at = $2 where id = $1';
+
+export function touchSession(database: Database, sessionId: string, now: Date): Promise<unknown> {
+  return database.query('touch_session', TOUCH_SESSION, [sessionId, now]);
+}

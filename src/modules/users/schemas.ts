@@ -1,0 +1,36 @@
+import { Type } from 'typebox';
+import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
+import { FullName, Password } from '../auth/schemas.js';
+
+export const User = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String(),
+    fullName: Type.String(),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    roles: Type.Array(Type.String()),
+    permissions: Type.Array(Type.String()),
+    emailVerified: Type.Boolean(),
+    isActive: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'User' },
+);
+
+export const Phone = Type.Union(
+  [
+    Type.String({ minLength: 3, maxLength: 32, pattern: '^\\s*\\+?[0-9][0-9 ().-]{1,30}\\s*$' }),
+    Type.Null(),
+  ],
+  { description: 'A phone number, or null to clear it' },
+);
+
+export const ProfileReplace = Strict({ fullName: FullName, phone: Phone });
+export const ProfilePatch = Type.Object(
+  { fullName: Type.Optional(FullName), phone: Type.Optional(Phone) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ChangePasswordBody = Strict({ currentPassword: Password, newPassword: Password });
+export const DeleteAccountBody = Strict({ password: Password });
