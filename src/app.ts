@@ -17,10 +17,12 @@ import adminRoutes from './modules/rbac/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import auth from './plugins/auth.js';
 import bootstrapAdmin from './plugins/bootstrap-admin.js';
+import corsPolicy from './plugins/cors.js';
 import errors from './plugins/errors.js';
 import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
 import startup from './plugins/startup.js';
 
@@ -94,6 +96,8 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(startup);
   await app.register(errors);
   await app.register(securityHeaders);
+  await app.register(corsPolicy);
+  await app.register(rateLimits);
   await app.register(openapi);
   await app.register(metrics);
   await app.register(auth);

@@ -19,6 +19,8 @@ export interface RateLimitConfig {
   /** Failed logins per window for one normalised email before it is throttled. */
   loginFailuresPerEmail: number;
   windowSeconds: number;
+  /** Mails (register, resend, forgot-password) one email address can trigger per hour. */
+  mailsPerEmailPerHour: number;
 }
 
 export interface Config {
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env): Config {
       authMax: integer(env, 'RATE_LIMIT_AUTH_MAX', 20, 1, 100_000),
       loginFailuresPerEmail: integer(env, 'RATE_LIMIT_LOGIN_FAILURES', 10, 1, 10_000),
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 60, 1, 86_400),
+      mailsPerEmailPerHour: integer(env, 'RATE_LIMIT_MAILS_PER_EMAIL', 5, 1, 10_000),
     },
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -16,6 +16,8 @@ export interface TestContext {
   app: App;
   config: Config;
   database: Database;
+  /** The PostgreSQL URL of this app's database; undefined on PGlite. */
+  databaseUrl: string | undefined;
   clock: ManualClock;
   mailbox: Mailbox;
   logs: string[];
@@ -26,6 +28,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** Use an existing database (e.g. a second instance sharing the first one's). */
   database?: Database;
+  /** Connect a pool of this app's own to an existing PostgreSQL database (another instance). */
+  databaseUrl?: string;
   logger?: Logger;
   /** Skip the SMTP server: mail goes to the outbox folder. */
   noSmtp?: boolean;
@@ -35,7 +39,7 @@ export interface TestAppOptions {
 export async function freshDatabase(
   config: Config,
   logger: Logger,
-): Promise<{ database: Database; drop(): Promise<void> }> {
+): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
   const template = inject('pgTemplate');
   const url = process.env.TEST_DATABASE_URL;
   if (template && url) {
@@ -48,6 +52,7 @@ export async function freshDatabase(
     const database = postgresDatabase(config, logger, target.toString());
     return {
       database,
+      url: target.toString(),
       async drop() {
         await admin.query(`drop database if exists ${name} with (force)`);
         await admin.end();
@@ -67,9 +72,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
   const config = testConfig({ SMTP_URL: options.noSmtp ? undefined : mailbox.url, ...options.env });
   const captured = capturingLogger();
   const logger = options.logger ?? captured.logger;
-  const fresh = options.database
-    ? { database: options.database, drop: async () => {} }
-    : await freshDatabase(config, logger);
+  const fresh = options.databaseUrl
+    ? {
+        database: postgresDatabase(config, logger, options.databaseUrl),
+        url: options.databaseUrl,
+        drop: async () => {},
+      }
+    : options.database
+      ? { database: options.database, drop: async () => {} }
+      : await freshDatabase(config, logger);
   const clock = new ManualClock();
   const app = await buildApp(config, { database: fresh.database, clock, logger });
   await app.ready();
@@ -78,6 +89,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
     app,
     config,
     database: fresh.database,
+    databaseUrl: 'url' in fresh ? fresh.url : undefined,
     clock,
     mailbox,
     logs: captured.lines,

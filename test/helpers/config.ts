@@ -15,6 +15,11 @@ export function testEnv(
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'homefront-data-')),
     LOG_LEVEL: 'info',
     PUBLIC_APP_URL: 'http://app.test',
+    // Suites log in and register many times from one address; rate-limit tests set their own.
+    RATE_LIMIT_GLOBAL_MAX: '1000000',
+    RATE_LIMIT_AUTH_MAX: '100000',
+    RATE_LIMIT_LOGIN_FAILURES: '10000',
+    RATE_LIMIT_MAILS_PER_EMAIL: '10000',
     ...overrides,
   };
 }

@@ -27,7 +27,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/register',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
       schema: {
         tags: ['auth'],
         summary: 'Register',
@@ -67,7 +67,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/resend-verification',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
       schema: {
         tags: ['auth'],
         summary: 'Resend verification mail',
@@ -131,7 +131,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/forgot-password',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
       schema: {
         tags: ['auth'],
         summary: 'Request a password reset',
