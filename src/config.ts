@@ -274,6 +274,12 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 120_000),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
   };
+  if (config.webConcurrency > 1 && !config.databaseUrl) {
+    throw new ConfigError(
+      'WEB_CONCURRENCY',
+      'above 1 needs DATABASE_URL: the embedded database serves one process',
+    );
+  }
   return Object.freeze(config);
 }
 

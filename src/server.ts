@@ -1,17 +1,21 @@
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger } from './lib/logger.js';
 
-/** Process entry: config, database, app, listen; close gracefully on SIGTERM/SIGINT. */
+/**
+ * Process entry: config, database, app, listen; close gracefully on SIGTERM/SIGINT.
+ * With WEB_CONCURRENCY > 1 this process becomes a supervisor of that many workers (node:cluster),
+ * which share the port; rate limits are shared between them through Redis.
+ */
 
 const SHUTDOWN_GRACE_MS = 9_000;
 
-async function main() {
+function readConfig(): Config {
   loadDotEnv();
-  let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Invalid configuration: ${error.message}\n`);
@@ -19,7 +23,9 @@ async function main() {
     }
     throw error;
   }
+}
 
+async function serve(config: Config) {
   const logger = createLogger(config);
   const database = await openDatabase(config, logger);
   const app = await buildApp(config, { database, logger });
@@ -51,7 +57,44 @@ async function main() {
   logger.info({ driver: database.driver }, 'ready');
 }
 
-main().catch((error) => {
+function supervise(config: Config) {
+  const logger = createLogger(config);
+  if (!config.redisUrl) {
+    logger.warn(
+      { workers: config.webConcurrency },
+      'no REDIS_URL: each worker keeps its own rate-limit counters',
+    );
+  }
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.webConcurrency; i++) fork();
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    fork();
+  });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const config = readConfig();
+const run =
+  config.webConcurrency > 1 && cluster.isPrimary
+    ? async () => supervise(config)
+    : () => serve(config);
+run().catch((error) => {
   process.stderr.write(
     `Homefront failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

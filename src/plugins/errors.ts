@@ -114,8 +114,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
 async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toAppError(error);
-    if (problem.statusCode >= 500) {
+    if (problem.statusCode >= 500 && !(error instanceof AppError)) {
       request.log.error({ err: error }, 'request failed');
+    } else if (problem.statusCode >= 500) {
+      request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed');
     } else {
       request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected');
     }
