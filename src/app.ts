@@ -6,19 +6,22 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
-import { serviceUnavailable } from './lib/errors.js';
+import { AppError, serviceUnavailable } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
 import { PasswordHasher } from './modules/auth/passwords.js';
 import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import healthRoutes from './modules/health/routes.js';
+import propertiesRoutes from './modules/properties/routes.js';
 import adminRoutes from './modules/rbac/routes.js';
+import catalogRoutes from './modules/services/catalog-routes.js';
+import servicesRoutes from './modules/services/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import auth from './plugins/auth.js';
 import bootstrapAdmin from './plugins/bootstrap-admin.js';
 import corsPolicy from './plugins/cors.js';
-import errors from './plugins/errors.js';
+import errors, { sendProblem } from './plugins/errors.js';
 import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -68,6 +71,15 @@ export async function buildApp(config: Config, deps: AppDeps) {
         : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Errors raised by the router before any hook (bad URL encoding, over-long path parameters).
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendProblem(
+        request,
+        reply,
+        new AppError(400, 'validation_failed', `The request URL is not valid (${error.code}).`),
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   (app.server as Server).headersTimeout = config.headersTimeoutMs;
@@ -98,9 +110,9 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(securityHeaders);
   await app.register(corsPolicy);
   await app.register(rateLimits);
+  await app.register(auth);
   await app.register(openapi);
   await app.register(metrics);
-  await app.register(auth);
   await app.register(mail);
 
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
@@ -126,6 +138,9 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(sessionRoutes);
   await app.register(usersRoutes);
   await app.register(adminRoutes);
+  await app.register(propertiesRoutes);
+  await app.register(servicesRoutes);
+  await app.register(catalogRoutes);
 
   return app;
 }

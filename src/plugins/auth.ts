@@ -23,6 +23,8 @@ declare module 'fastify' {
     requireUser: onRequestAsyncHookHandler;
     /** onRequest guard: a signed-in user whose roles grant `permission`. */
     requirePermission(permission: `${string}:${string}`): onRequestAsyncHookHandler;
+    /** Every route registered, with its requirement: for the inventory and RBAC matrix tests. */
+    routeInventory: RouteEntry[];
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -31,6 +33,13 @@ declare module 'fastify' {
     /** Filled from the route's guard when the route is registered; read by the RBAC matrix test. */
     auth?: AuthRequirement;
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: AuthRequirement;
+  hidden: boolean;
 }
 
 /** Touching last_used_at on every request would be a write per read; once a minute is enough. */
@@ -81,11 +90,22 @@ async function auth(app: FastifyInstance) {
   app.decorate('requireUser', requireUser);
   app.decorate('requirePermission', (permission: `${string}:${string}`) => guard(permission));
 
+  const inventory: RouteEntry[] = [];
+  app.decorate('routeInventory', inventory);
+
   // Every route states its requirement through its guard; the document and the matrix test follow.
   app.addHook('onRoute', (route: RouteOptions) => {
     const hooks = [route.onRequest ?? []].flat() as Array<Partial<Guard>>;
     const requirement = hooks.find((hook) => hook[REQUIREMENT])?.[REQUIREMENT] ?? 'public';
     route.config = { ...route.config, auth: requirement };
+    for (const method of [route.method].flat()) {
+      inventory.push({
+        method,
+        url: route.url,
+        auth: requirement,
+        hidden: Boolean(route.schema?.hide),
+      });
+    }
     if (requirement === 'public' || !route.schema) return;
     route.schema.security = bearerSecurity;
     route.schema.response = { ...errors(401, 403), ...(route.schema.response as object) };

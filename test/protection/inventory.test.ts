@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestContext } from '../helpers/app.js';
+
+let t: TestContext;
+let documented: Set<string>;
+beforeAll(async () => {
+  t = await createTestApp({ noSmtp: true });
+  const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  documented = new Set(
+    Object.entries<Record<string, unknown>>(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map(
+        (method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+      ),
+    ),
+  );
+});
+afterAll(() => t.close());
+
+/** Routes a framework plugin adds: the docs page and its assets, HEAD twins, CORS preflight. */
+const isInfrastructure = (method: string, url: string) =>
+  method === 'HEAD' || method === 'OPTIONS' || url === '/docs' || url.startsWith('/docs/');
+
+describe('API inventory (OWASP API9)', () => {
+  it('documents every registered route', () => {
+    const undocumented = t.app.routeInventory
+      .filter((route) => !isInfrastructure(route.method, route.url))
+      .map((route) => `${route.method} ${route.url}`)
+      .filter((route) => !documented.has(route));
+    expect(undocumented).toEqual([]);
+  });
+
+  it('registers every documented route', () => {
+    const registered = new Set(t.app.routeInventory.map((route) => `${route.method} ${route.url}`));
+    expect([...documented].filter((route) => !registered.has(route))).toEqual([]);
+  });
+
+  it('hides only the docs page assets from the document', () => {
+    const hidden = t.app.routeInventory.filter(
+      (route) => route.hidden && !isInfrastructure(route.method, route.url),
+    );
+    expect(hidden).toEqual([]);
+  });
+});
