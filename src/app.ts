@@ -46,14 +46,22 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Fastify treats a numeric trustProxy as "trust nobody"; a hop count becomes a function that
+ * trusts the nearest `hops` addresses of the X-Forwarded-For chain.
+ */
+function trustProxyOption(trust: Config['trustProxy']) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The one factory that builds the whole service, for production and tests alike. */
 export async function buildApp(config: Config, deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger ?? createLogger(config),
-    // A hop count is valid at runtime (proxy-addr), though Fastify's types omit it.
-    trustProxy: config.trustProxy as boolean | string[],
+    trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     // Longer than a reverse proxy's idle timeout (Traefik, ALB: 60 s), so the proxy closes first.
@@ -83,6 +91,8 @@ export async function buildApp(config: Config, deps: AppDeps) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   (app.server as Server).headersTimeout = config.headersTimeoutMs;
+  // Fastify ships a text/plain parser; this API takes JSON (and one form), anything else is 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
 
   app.decorate('config', config);

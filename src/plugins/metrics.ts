@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { errors } from '../lib/schemas.js';
 
 /** Prometheus metrics on a registry of this app's own (no global state, several apps per process). */
 async function metrics(app: FastifyInstance) {
@@ -43,7 +44,10 @@ async function metrics(app: FastifyInstance) {
           'Request counts and latency histograms by route and status, and process metrics.',
         operationId: 'getMetrics',
         produces: ['text/plain'],
-        response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+        response: {
+          200: { description: 'Prometheus text exposition format', type: 'string' },
+          ...errors(),
+        },
       },
     },
     async (_request, reply) => {

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { errors } from '../lib/schemas.js';
 
 export const TAGS = [
   { name: 'auth', description: 'Registration, verification, login, tokens and sessions' },
@@ -63,6 +64,7 @@ async function openapi(app: FastifyInstance) {
             type: 'object',
             additionalProperties: true,
           },
+          ...errors(),
         },
       },
     },

@@ -62,10 +62,13 @@ function isCommon(password: string): boolean {
  * the request schemas; they are checked here again so no caller can skip them before hashing.
  */
 export function assertAcceptablePassword(password: string, email?: string): void {
-  if (password.length < PASSWORD_MIN_LENGTH) {
+  // Characters are code points, as the request schema's maxLength counts them: `.length` counts
+  // UTF-16 units, which would let four emoji pass for eight characters.
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) {
     throw weakPassword(`The password must be at least ${PASSWORD_MIN_LENGTH} characters.`);
   }
-  if (password.length > PASSWORD_MAX_LENGTH) {
+  if (length > PASSWORD_MAX_LENGTH) {
     throw weakPassword(`The password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
   }
   if (isCommon(password)) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { refreshTokens, sessions, users } from '../../db/schema.js';
@@ -57,15 +57,35 @@ export async function rotateRefreshToken(
   now: Date,
 ): Promise<RotationResult> {
   const hash = sha256(presented);
+  const idleCutoff = new Date(now.getTime() - lifetimes.refreshIdleTtl * 1000);
+  // Only a token of a live session of an active user is spent. A token of a dead session stays
+  // unused, so a client retrying it is told 401 again rather than being taken for a replay.
+  const liveSessions = tx
+    .select({ id: sessions.id })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        gt(sessions.lastUsedAt, idleCutoff),
+        eq(users.isActive, true),
+      ),
+    );
   const [claimed] = await tx
     .update(refreshTokens)
     .set({ usedAt: now })
-    .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.usedAt)))
+    .where(
+      and(
+        eq(refreshTokens.tokenHash, hash),
+        isNull(refreshTokens.usedAt),
+        inArray(refreshTokens.sessionId, liveSessions),
+      ),
+    )
     .returning({ sessionId: refreshTokens.sessionId });
 
   if (!claimed) return classifyUsedToken(tx, hash, now);
 
-  const idleCutoff = new Date(now.getTime() - lifetimes.refreshIdleTtl * 1000);
   const [session] = await tx
     .update(sessions)
     .set({ lastUsedAt: now })

@@ -6,10 +6,14 @@ import { errors } from '../../lib/schemas.js';
 const Status = Type.Object({ status: Type.Literal('ok') });
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Probes hit these every few seconds: log them only at warn, unless the app is quieter still.
+  const quieter = ['error', 'fatal', 'silent'].includes(app.config.logLevel);
+  const logLevel = quieter ? app.config.logLevel : 'warn';
+
   app.get(
     '/health/live',
     {
-      logLevel: 'warn',
+      logLevel,
       schema: {
         tags: ['operations'],
         summary: 'Liveness',
@@ -24,7 +28,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health/ready',
     {
-      logLevel: 'warn',
+      logLevel,
       schema: {
         tags: ['operations'],
         summary: 'Readiness',

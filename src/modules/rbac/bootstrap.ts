@@ -1,3 +1,4 @@
+import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { users } from '../../db/schema.js';
@@ -6,12 +7,16 @@ import { findUserByEmail, normaliseEmail } from '../users/repository.js';
 import { recordAudit } from './audit.js';
 import { ADMIN_ROLE, grantRole } from './repository.js';
 
-export type BootstrapOutcome = 'created' | 'granted' | 'unchanged';
+export type BootstrapOutcome = 'created' | 'claimed' | 'granted' | 'unchanged';
 
 /**
  * Makes sure a verified, active admin with this email exists: creates it, or grants the admin
- * role to the existing account (whose password is never touched). Safe to run on every start
- * and from several instances at once: the insert and the grant are both conflict-tolerant.
+ * role to the existing account. A verified account keeps its password. An unverified one is
+ * claimed: its password was set by whoever registered the address and never proven to belong to
+ * the mailbox's owner, so it is replaced by the operator's and the account marked verified
+ * (otherwise following the old verification link would turn the squatter's password into an
+ * admin login). Safe to run on every start and from several instances at once: the insert, the
+ * claim and the grant are all conflict-tolerant.
  */
 export async function ensureAdmin(
   db: Db,
@@ -21,8 +26,9 @@ export async function ensureAdmin(
 ): Promise<BootstrapOutcome> {
   const email = normaliseEmail(input.email);
   const existing = await findUserByEmail(db, email);
-  const passwordHash = existing ? undefined : await hasher.hash(input.password);
-  if (!existing) assertAcceptablePassword(input.password, email);
+  const needsPassword = !existing?.emailVerified;
+  if (needsPassword) assertAcceptablePassword(input.password, email);
+  const passwordHash = needsPassword ? await hasher.hash(input.password) : undefined;
 
   return db.transaction(async (tx) => {
     let created = false;
@@ -41,13 +47,22 @@ export async function ensureAdmin(
     }
     const user = await findUserByEmail(tx, email);
     if (!user) throw new Error('the admin account vanished while it was being created');
+    let claimed = false;
+    if (!created && !user.emailVerified && passwordHash) {
+      const rows = await tx
+        .update(users)
+        .set({ passwordHash, emailVerified: true })
+        .where(and(eq(users.id, user.id), eq(users.emailVerified, false)))
+        .returning({ id: users.id });
+      claimed = rows.length > 0;
+    }
     const granted = await grantRole(tx, user.id, ADMIN_ROLE);
-    if (!created && !granted) return 'unchanged';
+    if (!created && !claimed && !granted) return 'unchanged';
     await recordAudit(tx, logger, null, {
       type: 'admin.bootstrapped',
       subjectId: user.id,
-      data: { created, granted },
+      data: claimed ? { created, granted, claimed } : { created, granted },
     });
-    return created ? 'created' : 'granted';
+    return created ? 'created' : claimed ? 'claimed' : 'granted';
   });
 }

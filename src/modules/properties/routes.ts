@@ -1,0 +1,150 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { notFound } from '../../lib/errors.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { errors, IdParams, Page } from '../../lib/schemas.js';
+import { callerOf } from '../../plugins/auth.js';
+import { propertyChanges, propertyValues } from './input.js';
+import {
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  listProperties,
+  updateProperty,
+} from './repository.js';
+import { Property, PropertyInput, PropertyListQuery, PropertyPatch } from './schemas.js';
+
+const OWNER_ONLY = 'Only the owner sees it: any other caller gets 404.';
+
+/** /homeowners/properties: a homeowner's own properties. */
+const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const found = <T>(row: T | undefined): T => {
+    if (!row) throw notFound('No such property.');
+    return row;
+  };
+
+  app.get(
+    '/homeowners/properties',
+    {
+      onRequest: app.requirePermission('properties:read'),
+      schema: {
+        tags: ['properties'],
+        summary: 'List my properties',
+        description: 'The caller’s own properties, newest first, in keyset pages.',
+        operationId: 'listMyProperties',
+        querystring: PropertyListQuery,
+        response: { 200: Page(Property), ...errors() },
+      },
+    },
+    async (request) => {
+      const { limit = 20, cursor } = request.query;
+      const rows = await listProperties(app.db, callerOf(request).id, {
+        limit: limit + 1,
+        after: decodeCursor(cursor),
+      });
+      return toPage(rows, limit);
+    },
+  );
+
+  app.post(
+    '/homeowners/properties',
+    {
+      onRequest: app.requirePermission('properties:write'),
+      schema: {
+        tags: ['properties'],
+        summary: 'Add a property',
+        description:
+          'Creates a property owned by the caller. `id`, `ownerId` and timestamps are the server’s: sending them is 400.',
+        operationId: 'createProperty',
+        body: PropertyInput,
+        response: { 201: Property, ...errors() },
+      },
+    },
+    async (request, reply) => {
+      const values = propertyValues(request.body, app.clock.now());
+      const property = await insertProperty(app.db, callerOf(request).id, values);
+      return reply
+        .code(201)
+        .header('location', `/homeowners/properties/${property.id}`)
+        .send(property);
+    },
+  );
+
+  app.get(
+    '/homeowners/properties/:id',
+    {
+      onRequest: app.requirePermission('properties:read'),
+      schema: {
+        tags: ['properties'],
+        summary: 'Get one of my properties',
+        description: OWNER_ONLY,
+        operationId: 'getProperty',
+        params: IdParams,
+        response: { 200: Property, ...errors(404) },
+      },
+    },
+    async (request) => found(await findProperty(app.db, callerOf(request).id, request.params.id)),
+  );
+
+  app.put(
+    '/homeowners/properties/:id',
+    {
+      onRequest: app.requirePermission('properties:write'),
+      schema: {
+        tags: ['properties'],
+        summary: 'Replace one of my properties',
+        description: `Sets every field; an optional field left out becomes null. ${OWNER_ONLY}`,
+        operationId: 'replaceProperty',
+        params: IdParams,
+        body: PropertyInput,
+        response: { 200: Property, ...errors(404) },
+      },
+    },
+    async (request) => {
+      const values = propertyValues(request.body, app.clock.now());
+      return found(await updateProperty(app.db, callerOf(request).id, request.params.id, values));
+    },
+  );
+
+  app.patch(
+    '/homeowners/properties/:id',
+    {
+      onRequest: app.requirePermission('properties:write'),
+      schema: {
+        tags: ['properties'],
+        summary: 'Update one of my properties',
+        description: `Changes the fields sent (at least one); optional fields can be cleared with null. ${OWNER_ONLY}`,
+        operationId: 'updateProperty',
+        params: IdParams,
+        body: PropertyPatch,
+        response: { 200: Property, ...errors(404) },
+      },
+    },
+    async (request) => {
+      const changes = propertyChanges(request.body, app.clock.now());
+      return found(await updateProperty(app.db, callerOf(request).id, request.params.id, changes));
+    },
+  );
+
+  app.delete(
+    '/homeowners/properties/:id',
+    {
+      onRequest: app.requirePermission('properties:write'),
+      schema: {
+        tags: ['properties'],
+        summary: 'Delete one of my properties',
+        description: OWNER_ONLY,
+        operationId: 'deleteProperty',
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'Property deleted' }), ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const deleted = await deleteProperty(app.db, callerOf(request).id, request.params.id);
+      if (!deleted) throw notFound('No such property.');
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default propertiesRoutes;

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { errors, Page } from '../../lib/schemas.js';
+import { listCatalog } from './catalog.js';
+import { normalisePostalCode } from './input.js';
+import { CatalogQuery, CatalogService } from './schemas.js';
+
+/** GET /services: the catalog every signed-in user browses. */
+const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/services',
+    {
+      onRequest: app.requirePermission('catalog:read'),
+      schema: {
+        tags: ['catalog'],
+        summary: 'Browse the catalog',
+        description:
+          'Active services of active providers, newest first, in keyset pages. Filters combine: `category`; `postalCode` (the service covers it); `q` (every word appears in the title or description, case-insensitively).',
+        operationId: 'browseCatalog',
+        querystring: CatalogQuery,
+        response: { 200: Page(CatalogService), ...errors() },
+      },
+    },
+    async (request) => {
+      const { category, postalCode, q, limit = 20, cursor } = request.query;
+      const rows = await listCatalog(app.db, {
+        category,
+        postalCode: postalCode === undefined ? undefined : normalisePostalCode(postalCode),
+        q: q?.trim(),
+        limit: limit + 1,
+        after: decodeCursor(cursor),
+      });
+      return toPage(rows, limit);
+    },
+  );
+};
+
+export default catalogRoutes;

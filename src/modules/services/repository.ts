@@ -1,0 +1,113 @@
+import { and, eq, getTableColumns, lt, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { services } from '../../db/schema.js';
+
+/** The public `Service`: every column but the full-text document. */
+const { search: _search, ...serviceColumns } = getTableColumns(services);
+
+export { serviceColumns };
+export type ServiceRow = Omit<typeof services.$inferSelect, 'search'>;
+
+/** What a provider writes; id, provider and timestamps are the server's. */
+export type ServiceValues = Omit<
+  typeof services.$inferInsert,
+  'id' | 'providerId' | 'search' | 'createdAt' | 'updatedAt'
+>;
+
+/** `nulls last` matches the indexes' (id desc nulls last), so they serve the order. */
+export const newestFirst = sql`${services.id} desc nulls last`;
+
+/** Ownership is part of every query: another provider's id matches no row. */
+const owned = (providerId: string, id: string) =>
+  and(eq(services.providerId, providerId), eq(services.id, id));
+
+export interface ServicePageFilter {
+  limit: number;
+  /** Id of the last service of the previous page. */
+  after?: string;
+}
+
+export async function listServices(
+  db: Db,
+  providerId: string,
+  filter: ServicePageFilter,
+): Promise<ServiceRow[]> {
+  const conditions: SQL[] = [eq(services.providerId, providerId)];
+  if (filter.after) conditions.push(lt(services.id, filter.after));
+  return db
+    .select(serviceColumns)
+    .from(services)
+    .where(and(...conditions))
+    .orderBy(newestFirst)
+    .limit(filter.limit);
+}
+
+export async function findService(
+  db: Db,
+  providerId: string,
+  id: string,
+): Promise<ServiceRow | undefined> {
+  const [row] = await db.select(serviceColumns).from(services).where(owned(providerId, id));
+  return row;
+}
+
+export async function insertService(
+  db: Db,
+  providerId: string,
+  values: ServiceValues,
+): Promise<ServiceRow> {
+  const [row] = await db
+    .insert(services)
+    .values({ ...values, providerId })
+    .returning(serviceColumns);
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function replaceService(
+  db: Db,
+  providerId: string,
+  id: string,
+  values: ServiceValues,
+): Promise<ServiceRow | undefined> {
+  const [row] = await db
+    .update(services)
+    .set(values)
+    .where(owned(providerId, id))
+    .returning(serviceColumns);
+  return row;
+}
+
+/**
+ * Reads the service, lets `change` derive (and check) the update from it, and writes it, with the
+ * row locked in between: a concurrent change cannot slip in and break what `change` checked.
+ */
+export async function changeService(
+  db: Db,
+  providerId: string,
+  id: string,
+  change: (current: ServiceRow) => Partial<ServiceValues>,
+): Promise<ServiceRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select(serviceColumns)
+      .from(services)
+      .where(owned(providerId, id))
+      .for('update');
+    if (!current) return undefined;
+    const [row] = await tx
+      .update(services)
+      .set(change(current))
+      .where(owned(providerId, id))
+      .returning(serviceColumns);
+    return row;
+  });
+}
+
+export async function deleteService(db: Db, providerId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(services)
+    .where(owned(providerId, id))
+    .returning({ id: services.id });
+  return rows.length > 0;
+}

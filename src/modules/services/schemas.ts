@@ -1,0 +1,97 @@
+import { type Static, Type } from 'typebox';
+import { PRICING_MODELS, SERVICE_CATEGORIES } from '../../db/schema.js';
+import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
+import { Line, Nullable, Paragraph, PostalCode } from '../properties/text.js';
+import { CURRENCY_CODES } from './currencies.js';
+
+export const PRICE_CENTS_MAX = 100_000_000;
+export const POSTAL_CODES_MAX = 50;
+
+const Category = Type.Enum(SERVICE_CATEGORIES);
+const PRICE_RULE = 'Required unless `pricingModel` is "quote"';
+
+/** Every field a provider may set, without defaults (a PATCH must not reset what it leaves out). */
+const fields = {
+  title: Line(120),
+  description: Paragraph(5000),
+  category: Category,
+  pricingModel: Type.Enum(PRICING_MODELS),
+  priceCents: Nullable(
+    Type.Integer({
+      minimum: 0,
+      maximum: PRICE_CENTS_MAX,
+      description: `Minor units of \`currency\`. ${PRICE_RULE}`,
+    }),
+  ),
+  currency: Type.Enum(CURRENCY_CODES, { description: 'ISO 4217 code, upper case' }),
+  postalCodes: Type.Array(PostalCode, {
+    minItems: 1,
+    maxItems: POSTAL_CODES_MAX,
+    uniqueItems: true,
+    description: 'Where the service is offered; stored trimmed and upper-cased',
+  }),
+  isActive: Type.Boolean({ description: 'Inactive services stay out of the catalog' }),
+};
+
+/** POST and PUT: the whole service. */
+export const ServiceInput = Type.Object(
+  {
+    ...fields,
+    priceCents: Type.Optional(fields.priceCents),
+    currency: Type.Optional(
+      Type.Enum(CURRENCY_CODES, { default: 'USD', description: 'ISO 4217 code, upper case' }),
+    ),
+    isActive: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { additionalProperties: false, title: 'ServiceInput' },
+);
+export type ServiceInput = Static<typeof ServiceInput>;
+
+/** PATCH: any non-empty subset; the price rule must hold for the service it produces. */
+export const ServicePatch = Type.Partial(Type.Object(fields), {
+  additionalProperties: false,
+  minProperties: 1,
+  title: 'ServicePatch',
+});
+export type ServicePatch = Static<typeof ServicePatch>;
+
+const serviceProperties = {
+  id: Uuid,
+  providerId: Uuid,
+  title: Type.String(),
+  description: Type.String(),
+  category: Category,
+  pricingModel: Type.Enum(PRICING_MODELS),
+  priceCents: Nullable(Type.Integer()),
+  currency: Type.String({ description: 'ISO 4217' }),
+  postalCodes: Type.Array(Type.String()),
+  isActive: Type.Boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+export const Service = Type.Object(serviceProperties, { title: 'Service' });
+
+export const CatalogService = Type.Object(
+  {
+    ...serviceProperties,
+    provider: Type.Object(
+      { id: Uuid, fullName: Type.String() },
+      { description: 'Who offers it: a name, never contact details' },
+    ),
+  },
+  { title: 'CatalogService' },
+);
+
+export const ServiceListQuery = Type.Object(PageQueryFields, { additionalProperties: false });
+
+export const CatalogQuery = Type.Object(
+  {
+    category: Type.Optional(Category),
+    postalCode: Type.Optional(PostalCode),
+    q: Type.Optional(Line(200, 'Words that must all appear in the title or description')),
+    ...PageQueryFields,
+  },
+  { additionalProperties: false },
+);
+export type CatalogQuery = Static<typeof CatalogQuery>;
