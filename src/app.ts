@@ -105,6 +105,11 @@ export async function buildApp(config: Config, deps: AppDeps) {
     closing = true;
     done();
   });
+  // Answers given while closing end their connection, so keep-alive clients let the server exit.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (closing) {

@@ -76,6 +76,11 @@ export function postgresDatabase(
   });
   // An idle client losing its connection emits here; without a listener the process would crash.
   pool.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+  // A client checked out by a transaction has no pool listener; a backend killed mid-transaction
+  // would otherwise crash the process with an unhandled 'error' event.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+  });
   const db = drizzlePg({ client: pool, schema, casing: 'snake_case' }) as unknown as Db;
 
   return {

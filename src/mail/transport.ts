@@ -66,8 +66,10 @@ function folderTransport(config: Config, logger: Logger): MailTransport {
       await mkdir(folder, { recursive: true });
       const file = path.join(folder, `${mail.id}.eml`);
       await writeFile(file, info.message as Buffer, { mode: 0o600 });
+      // The link is the mail channel of a development setup; never log live tokens in production.
+      const link = config.nodeEnv === 'production' ? undefined : mail.link;
       logger.info(
-        { to: mail.to, subject: mail.subject, link: mail.link, file },
+        { to: mail.to, subject: mail.subject, link, file },
         'mail written to outbox folder',
       );
     },

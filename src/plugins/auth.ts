@@ -97,6 +97,11 @@ async function auth(app: FastifyInstance) {
   app.addHook('onRoute', (route: RouteOptions) => {
     const hooks = [route.onRequest ?? []].flat() as Array<Partial<Guard>>;
     const requirement = hooks.find((hook) => hook[REQUIREMENT])?.[REQUIREMENT] ?? 'public';
+    // Guards run last in onRequest, after the rate limiter: rejected tokens count towards limits.
+    route.onRequest = [
+      ...hooks.filter((hook) => !hook[REQUIREMENT]),
+      ...hooks.filter((hook) => hook[REQUIREMENT]),
+    ] as RouteOptions['onRequest'];
     route.config = { ...route.config, auth: requirement };
     for (const method of [route.method].flat()) {
       inventory.push({

@@ -26,6 +26,11 @@ async function mail(app: FastifyInstance) {
     await worker.stop();
   });
   app.log.info({ transport: transport.kind }, 'mail transport configured');
+  if (transport.kind === 'outbox-folder' && app.config.nodeEnv === 'production') {
+    app.log.warn(
+      'no SMTP_URL in production: mail is only written to DATA_DIR/outbox, nobody receives it',
+    );
+  }
 }
 
 export default fp(mail, { name: 'mail', dependencies: ['startup'] });

@@ -56,6 +56,7 @@ export async function recordAudit(
       actorId: entry.actorId ?? undefined,
       subjectId: entry.subjectId ?? undefined,
       ip: context?.ip,
+      reqId: context?.requestId,
       ...entry.data,
     },
     `security event ${entry.type}`,
