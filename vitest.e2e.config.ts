@@ -6,6 +6,6 @@ export default defineConfig({
     include: ['test/e2e/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

@@ -28,7 +28,7 @@ const TSX = pathToFileURL(createRequire(path.join(ROOT, 'package.json')).resolve
 
 const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'docs admin password 1';
-const START_TIMEOUT_MS = 45_000;
+const START_TIMEOUT_MS = 120_000;
 const MAIL_TIMEOUT_MS = 15_000;
 const BLOCK_TIMEOUT_MS = 20_000;
 
@@ -216,7 +216,7 @@ describe(`${DOC} against a running server`, () => {
     );
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
-  });
+  }, START_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     if (server && server.exitCode === null && server.signalCode === null) {

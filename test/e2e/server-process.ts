@@ -42,7 +42,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`server exited with ${child.exitCode} before ready`);
@@ -53,7 +53,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error('server not ready within 60 s');
+      throw new Error('server not ready within 120 s');
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
