@@ -56,14 +56,14 @@ export async function revokeRole(tx: Db, userId: string, role: string): Promise<
 }
 
 /**
- * Refuses a change that would leave no active admin. The admin rows are locked first, so two
+ * Refuses a change that would leave no active admin (enabled and verified, so able to sign in). The admin rows are locked first, so two
  * admins demoting each other at once are serialised and the second sees the first's change.
  */
 export async function assertNotLastAdmin(tx: Db, userId: string): Promise<void> {
   const result = (await tx.execute(sql`
     select ur.user_id as "userId"
       from ${userRoles} ur join ${users} u on u.id = ur.user_id
-     where ur.role_name = ${ADMIN_ROLE} and u.is_active
+     where ur.role_name = ${ADMIN_ROLE} and u.is_active and u.email_verified
        for update of ur, u`)) as unknown as { rows: Array<{ userId: string }> };
   const activeAdmins = result.rows.map((row) => row.userId);
   if (activeAdmins.includes(userId) && activeAdmins.length <= 1) {

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Database } from '../../src/db/client.js';
+
+/** Whether this run uses a real PostgreSQL (TEST_DATABASE_URL) rather than PGlite. */
+export const onPostgres = Boolean(process.env.TEST_DATABASE_URL && inject('pgTemplate'));
+
+/** Appended to the name of a test that only means something on PostgreSQL. */
+export const POSTGRES_ONLY = onPostgres
+  ? '(PostgreSQL)'
+  : '(skipped: needs PostgreSQL, set TEST_DATABASE_URL)';
+
+/**
+ * A migrated PostgreSQL database of the test's own, cloned from the run's template as
+ * freshDatabase does, but handing out its URL: for several pools, or another process, on it.
+ */
+export async function postgresDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  const template = inject('pgTemplate');
+  if (!base || !template) throw new Error('postgresDatabaseUrl needs TEST_DATABASE_URL');
+  const name = `homefront_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name} template ${template}`);
+  const target = new URL(base);
+  target.pathname = `/${name}`;
+  return {
+    url: target.toString(),
+    async drop() {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * The same database for a second app instance. Closing an app closes its database; this view
+ * leaves that to the first instance, so the two can be closed in any order.
+ */
+export function sharedDatabase(database: Database): Database {
+  return { ...database, close: async () => {} };
+}

@@ -1,0 +1,151 @@
+import { and, eq } from 'drizzle-orm';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import { auditEvents, userRoles, users } from '../../src/db/schema.js';
+import type { TestContext } from '../helpers/app.js';
+import { loginAs, type TestUser } from '../helpers/users.js';
+
+/** The roles of the contract and the permissions the seed migration grants them. */
+export type RoleName = 'homeowner' | 'service_provider' | 'admin';
+
+export const ALL_PERMISSIONS = [
+  'audit:read',
+  'catalog:read',
+  'properties:read',
+  'properties:write',
+  'roles:assign',
+  'services:read',
+  'services:write',
+  'users:manage',
+  'users:read',
+];
+
+export const SEEDED_PERMISSIONS: Record<RoleName, string[]> = {
+  admin: ALL_PERMISSIONS,
+  homeowner: ['catalog:read', 'properties:read', 'properties:write'],
+  service_provider: ['catalog:read', 'services:read', 'services:write'],
+};
+
+/** Whether a user holding `roles` has `permission`, per the seed. */
+export function grants(roles: readonly RoleName[], permission: string): boolean {
+  return roles.some((role) => SEEDED_PERMISSIONS[role].includes(permission));
+}
+
+/** Keys that must never appear in a response body, at any depth. */
+export const SECRET_KEYS = ['passwordHash', 'password_hash', 'tokenHash', 'token_hash', 'password'];
+
+/** Every path at which `value` holds a key of SECRET_KEYS. */
+export function secretKeysIn(value: unknown, path = '$'): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => secretKeysIn(item, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    ...(SECRET_KEYS.includes(key) ? [`${path}.${key}`] : []),
+    ...secretKeysIn(child, `${path}.${key}`),
+  ]);
+}
+
+/**
+ * The API description documents request bodies, `password` fields included: it describes
+ * inputs rather than returning data, so it is the one JSON body the scan leaves alone.
+ */
+const API_DESCRIPTIONS = new Set(['/openapi.json', '/docs/json']);
+
+/**
+ * `app.inject`, plus the data-exposure check every test of this suite gets for free: a JSON body
+ * (problem+json included) holding a password, a hash or a token hash fails the test at once.
+ */
+export async function send(
+  t: Pick<TestContext, 'app'>,
+  options: InjectOptions & { method: string; url: string },
+): Promise<LightMyRequestResponse> {
+  const res = await t.app.inject(options);
+  const type = String(res.headers['content-type'] ?? '');
+  const path = options.url.split('?')[0] ?? '';
+  if (/json/.test(type) && res.body.length > 0 && !API_DESCRIPTIONS.has(path)) {
+    expect(secretKeysIn(JSON.parse(res.body)), `${options.method} ${options.url}`).toEqual([]);
+  }
+  return res;
+}
+
+/** An RFC 9457 problem with this status and stable code. */
+export function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
+  expect({ status: res.statusCode, code: res.json().code }, res.body).toEqual({ status, code });
+  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+}
+
+/** 401 `unauthorized` with the challenge RFC 6750 asks for. */
+export function expectUnauthorized(res: LightMyRequestResponse) {
+  expectProblem(res, 401, 'unauthorized');
+  expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer\b/);
+}
+
+type Caller = Pick<TestUser, 'headers'>;
+
+export const adminApi = {
+  grant: (t: TestContext, by: Caller, userId: string, role: string, requestId?: string) =>
+    send(t, {
+      method: 'POST',
+      url: `/admin/users/${userId}/roles`,
+      headers: { ...by.headers, ...(requestId && { 'x-request-id': requestId }) },
+      payload: { role },
+    }),
+  revoke: (t: TestContext, by: Caller, userId: string, role: string, requestId?: string) =>
+    send(t, {
+      method: 'DELETE',
+      url: `/admin/users/${userId}/roles/${role}`,
+      headers: { ...by.headers, ...(requestId && { 'x-request-id': requestId }) },
+    }),
+  setActive: (t: TestContext, by: Caller, userId: string, isActive: boolean, requestId?: string) =>
+    send(t, {
+      method: 'PATCH',
+      url: `/admin/users/${userId}`,
+      headers: { ...by.headers, ...(requestId && { 'x-request-id': requestId }) },
+      payload: { isActive },
+    }),
+  deleteSelf: (t: TestContext, by: TestUser) =>
+    send(t, {
+      method: 'DELETE',
+      url: '/users/me',
+      headers: by.headers,
+      payload: { password: by.password },
+    }),
+};
+
+/** The roles a user holds, read from the database. */
+export async function rolesInDatabase(t: TestContext, userId: string): Promise<string[]> {
+  const rows = await t.app.db
+    .select({ role: userRoles.roleName })
+    .from(userRoles)
+    .where(eq(userRoles.userId, userId));
+  return rows.map((row) => row.role).sort();
+}
+
+/** Ids of the active users holding admin, read from the database. */
+export async function activeAdminIds(t: TestContext): Promise<string[]> {
+  const rows = await t.app.db
+    .select({ id: users.id })
+    .from(users)
+    .innerJoin(userRoles, eq(userRoles.userId, users.id))
+    .where(and(eq(userRoles.roleName, 'admin'), eq(users.isActive, true)));
+  return rows.map((row) => row.id).sort();
+}
+
+/** Audit rows of one type about one subject, read from the database (oldest first). */
+export async function auditRows(t: TestContext, type: string, subjectId: string) {
+  const rows = await t.app.db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.type, type), eq(auditEvents.subjectId, subjectId)));
+  return rows.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Sets the stage for a last-admin test: nobody holds admin any more (straight in the database),
+ * then `count` fresh, signed-in admins exist. The test then knows the whole admin population.
+ */
+export async function onlyAdmins(t: TestContext, count: number): Promise<TestUser[]> {
+  await t.app.db.delete(userRoles).where(eq(userRoles.roleName, 'admin'));
+  const admins: TestUser[] = [];
+  for (let i = 0; i < count; i++) admins.push(await loginAs(t, ['admin']));
+  return admins;
+}
