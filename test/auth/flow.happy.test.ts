@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { tokenFrom } from '../helpers/mailbox.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
+import { auditRows, refreshRows, sessionIdOf, sessionRow } from './support.js';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -124,6 +125,17 @@ describe('the account lifecycle, end to end through HTTP and real mail', () => {
       headers: { authorization: `Bearer ${latest.access_token}` },
     });
     expect(me.statusCode).toBe(401);
+
+    // The database agrees: one session, revoked for reuse, holding the three tokens of the chain.
+    const sessionId = sessionIdOf(latest.access_token);
+    expect(sessionIdOf(rotated.access_token)).toBe(sessionId);
+    const session = await sessionRow(t, sessionId);
+    expect(session?.revokedAt).toBeInstanceOf(Date);
+    expect(session?.revokedReason).toBe('refresh_token_reuse');
+    const chain = await refreshRows(t, sessionId);
+    expect(chain).toHaveLength(3);
+    const reuse = await auditRows(t, 'auth.refresh_reuse');
+    expect(reuse.map((row) => row.data)).toContainEqual({ sessionId });
   });
 
   it('logs out: the access token stops working at once', async () => {

@@ -17,10 +17,16 @@ export class Mailbox {
   private waiters: Array<{ to: string; resolve: (mail: ReceivedMail) => void }> = [];
   private taken = new Set<ReceivedMail>();
   private server: SMTPServer;
+  private stopped = false;
   port = 0;
 
   constructor() {
-    this.server = new SMTPServer({
+    this.server = this.createServer();
+  }
+
+  /** A closed smtp-server cannot listen again (it keeps answering 421), so each start builds one. */
+  private createServer(): SMTPServer {
+    return new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
@@ -36,6 +42,8 @@ export class Mailbox {
   }
 
   async start(port = 0): Promise<void> {
+    if (this.stopped) this.server = this.createServer();
+    this.stopped = false;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, '127.0.0.1', () => resolve());
@@ -49,6 +57,7 @@ export class Mailbox {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

@@ -10,6 +10,17 @@ export const Email = Type.String({
   examples: ['jane@example.com'],
 });
 
+/**
+ * Signing in only looks an address up, so it takes any `local@domain`, as ADMIN_EMAIL does:
+ * an admin bootstrapped as `admin@localhost` must be able to sign in.
+ */
+const LoginEmail = Type.String({
+  maxLength: 254,
+  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$',
+  description: 'The account’s email address; compared case-insensitively',
+  examples: ['jane@example.com'],
+});
+
 /** Length beyond the maximum is refused by the schema, before any hashing. */
 export const Password = Type.String({
   minLength: 1,
@@ -39,9 +50,9 @@ export const EmailBody = Strict({ email: Email });
 
 export const LoginBody = Type.Union(
   [
-    Strict({ email: Email, password: Password }),
+    Strict({ email: LoginEmail, password: Password }),
     Strict({
-      username: Email,
+      username: LoginEmail,
       password: Password,
       grant_type: Type.Optional(Type.Literal('password')),
       scope: Type.Optional(Type.String({ maxLength: 200 })),

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { notFound } from '../../lib/errors.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors } from '../../lib/schemas.js';
 import { callerOf } from '../../plugins/auth.js';
+import { recordAudit } from '../rbac/audit.js';
 import type { Caller } from './caller.js';
 import { findUserView, updateProfile } from './repository.js';
 import {
@@ -20,13 +22,29 @@ function asUser(caller: Caller) {
   return user;
 }
 
-const trimmed = (changes: { fullName?: string; phone?: string | null }) => ({
+type ProfileChanges = { fullName?: string; phone?: string | null };
+
+const trimmed = (changes: ProfileChanges): ProfileChanges => ({
   ...(changes.fullName !== undefined && { fullName: changes.fullName.trim() }),
   ...(changes.phone !== undefined && { phone: changes.phone?.trim() ?? null }),
 });
 
 /** The signed-in user's own account: /users/me. */
 const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** The change and its audit row in one transaction. */
+  const saveProfile = async (request: FastifyRequest, changes: ProfileChanges) => {
+    const caller = callerOf(request);
+    await app.db.transaction(async (tx) => {
+      await updateProfile(tx, caller.id, changes);
+      await recordAudit(tx, app.log, requestContext(request), {
+        type: 'user.profile_updated',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { fields: Object.keys(changes) },
+      });
+    });
+  };
+
   const updated = async (id: string) => {
     const user = await findUserView(app.db, id);
     if (!user) throw notFound();
@@ -63,7 +81,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await updateProfile(app.db, callerOf(request).id, trimmed(request.body));
+      await saveProfile(request, trimmed(request.body));
       return updated(callerOf(request).id);
     },
   );
@@ -82,7 +100,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await updateProfile(app.db, callerOf(request).id, trimmed(request.body));
+      await saveProfile(request, trimmed(request.body));
       return updated(callerOf(request).id);
     },
   );
