@@ -1,13 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -111,7 +109,13 @@ export function postgresDatabase(
   };
 }
 
-export function pgliteDatabase(client: PGlite): Database {
+/**
+ * The embedded database. Its modules are loaded only when it is used, so a service running on
+ * PostgreSQL never pays PGlite's memory.
+ */
+export async function pgliteDatabase(client: PGlite): Promise<Database> {
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
   const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db;
   return {
     db,
@@ -136,5 +140,6 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   if (config.databaseUrl) return postgresDatabase(config, logger, config.databaseUrl);
   const dir = path.join(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
   return pgliteDatabase(await PGlite.create(dir));
 }

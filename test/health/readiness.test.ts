@@ -105,7 +105,7 @@ describe('readiness when the database is unreachable', () => {
 
 describe('readiness while migrations are pending', () => {
   it('answers 503 before migrating and 200 after, without a restart', async () => {
-    const real = pgliteDatabase(await PGlite.create());
+    const real = await pgliteDatabase(await PGlite.create());
     // The app's own start-up migration waits for the test, so the pending state is observable.
     const startupMayMigrate = deferred();
     const database: Database = {

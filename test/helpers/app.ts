@@ -62,7 +62,7 @@ export async function freshDatabase(
   const snapshot = inject('pgliteSnapshot');
   if (!snapshot) throw new Error('global setup provided no database snapshot');
   const client = await PGlite.create({ loadDataDir: new Blob([readFileSync(snapshot)]) });
-  return { database: pgliteDatabase(client), drop: async () => {} };
+  return { database: await pgliteDatabase(client), drop: async () => {} };
 }
 
 /** Builds the real app, as production does, on a database of its own and a real SMTP server. */

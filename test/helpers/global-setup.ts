@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
 
   const dir = mkdtempSync(path.join(tmpdir(), 'homefront-snapshot-'));
   const client = await PGlite.create();
-  const database = pgliteDatabase(client);
+  const database = await pgliteDatabase(client);
   await database.migrate();
   const dump = await client.dumpDataDir('none');
   const file = path.join(dir, 'migrated.tar');

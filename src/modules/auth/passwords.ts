@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { compare, hash } from '@node-rs/bcrypt';
-import { weakPassword } from '../../lib/errors.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { serviceUnavailable, weakPassword } from '../../lib/errors.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -15,28 +17,47 @@ function prehash(password: string, pepper: string): string {
   return createHmac('sha256', pepper).update(password, 'utf8').digest('base64');
 }
 
+/** Hashes waiting beyond this are refused (503) rather than queued for seconds. */
+const MAX_WAITING = 64;
+
+/**
+ * bcrypt runs on libuv's thread pool, off the event loop, but it still takes a core. At most
+ * cores − 1 run at once, so a login flood cannot starve the event loop (and every other request)
+ * of CPU; the rest wait their turn.
+ */
 export class PasswordHasher {
   private readonly dummyHash: Promise<string>;
+  private readonly slots: LimitFunction;
 
   constructor(
     private readonly pepper: string,
     readonly cost: number,
+    concurrency = Math.max(1, availableParallelism() - 1),
   ) {
+    this.slots = pLimit(concurrency);
     // Compared against when the email is unknown, so both login failures cost one bcrypt.
     this.dummyHash = hash(prehash('homefront-dummy-password', pepper), cost);
   }
 
+  private throttled<T>(work: () => Promise<T>): Promise<T> {
+    if (this.slots.pendingCount >= MAX_WAITING) {
+      return Promise.reject(serviceUnavailable('Too many sign-ins at once; try again shortly.'));
+    }
+    return this.slots(work);
+  }
+
   hash(password: string): Promise<string> {
-    return hash(prehash(password, this.pepper), this.cost);
+    return this.throttled(() => hash(prehash(password, this.pepper), this.cost));
   }
 
   verify(password: string, storedHash: string): Promise<boolean> {
-    return compare(prehash(password, this.pepper), storedHash);
+    return this.throttled(() => compare(prehash(password, this.pepper), storedHash));
   }
 
   /** Spends the same time as a real verification, then fails. */
   async verifyAgainstDummy(password: string): Promise<false> {
-    await compare(prehash(password, this.pepper), await this.dummyHash);
+    const dummy = await this.dummyHash;
+    await this.throttled(() => compare(prehash(password, this.pepper), dummy));
     return false;
   }
 

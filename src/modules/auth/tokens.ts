@@ -27,6 +27,7 @@ const ALGORITHM = 'HS256';
 /** RFC 9068's media type for access tokens; a JWT of any other type is refused. */
 const TOKEN_TYPE = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 30;
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export class AccessTokens {
   private readonly key: Uint8Array;
@@ -61,6 +62,33 @@ export class AccessTokens {
    * fields such as kid, jku, x5u or jwk are never consulted: there is one key.
    */
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (this.clock.now().getTime() > known.notAfter) {
+        this.verified.delete(token);
+        throw tokenExpired();
+      }
+      return known.claims;
+    }
+    return this.verifySignedToken(token);
+  }
+
+  /**
+   * A token's signature and claims never change, so a verified token is remembered until it
+   * expires: the hot path then skips the HMAC. Nothing else is cached: the session and the
+   * user's permissions are still read from the database on every request.
+   */
+  private readonly verified = new Map<string, { claims: AccessClaims; notAfter: number }>();
+
+  private remember(token: string, claims: AccessClaims, exp: number) {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { claims, notAfter: (exp + CLOCK_TOLERANCE_SECONDS) * 1000 });
+  }
+
+  private async verifySignedToken(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
@@ -74,7 +102,9 @@ export class AccessTokens {
       if (payload.token_use !== 'access' || !isUuid(payload.sid) || !isUuid(payload.sub)) {
         throw unauthorized('The access token is invalid.');
       }
-      return { userId: payload.sub, sessionId: payload.sid };
+      const claims = { userId: payload.sub, sessionId: payload.sid };
+      this.remember(token, claims, payload.exp as number);
+      return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw tokenExpired();
       throw unauthorized('The access token is invalid.');
