@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
@@ -30,14 +30,15 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export class AccessTokens {
-  private readonly key: Uint8Array;
+  /** Imported once: given raw bytes, jose would import a WebCrypto key on every call. */
+  private readonly key: KeyObject;
   private readonly ttl: number;
 
   constructor(
     config: Pick<Config, 'jwtSecret' | 'accessTokenTtl'>,
     private readonly clock: Clock,
   ) {
-    this.key = new TextEncoder().encode(config.jwtSecret);
+    this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
     this.ttl = config.accessTokenTtl;
   }
 
