@@ -1,0 +1,100 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ScenarioResult } from './load.js';
+
+export interface StartupFigures {
+  /** Spawn to /health/ready 200, in ms (median of the repeats). */
+  postgresFreshMs?: number;
+  postgresMs?: number;
+  pgliteFirstMs?: number;
+  pgliteRestartMs?: number;
+  /** RSS a second after ready, before any load. */
+  idleRssMb: { postgres?: number; pglite?: number };
+  samples: Record<string, number[]>;
+}
+
+export interface Report {
+  meta: {
+    date: string;
+    commit: string;
+    dirty: boolean;
+    node: string;
+    cores: number;
+    cpu: string;
+    memoryGb: number;
+    /** os.loadavg() at start and end; the 1-minute figure sampled every 5 s in between. */
+    loadAverage: { start: number[]; end?: number[]; oneMinuteMean?: number; oneMinuteMax?: number };
+    quick: boolean;
+    settings: Record<string, unknown>;
+  };
+  seed?: { counts: Record<string, number>; seconds: number };
+  startup: StartupFigures;
+  scenarios: ScenarioResult[];
+  bcrypt?: { cost: number; parallel: number; compares: number; seconds: number; perSecond: number };
+  comparisons: Record<string, unknown>;
+  notes: string[];
+}
+
+const fixed = (value: number | undefined, digits = 0) =>
+  value === undefined ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits });
+const ms = (value: number | undefined) => (value === undefined ? '–' : `${value} ms`);
+
+export function scenarioTable(scenarios: ScenarioResult[]): string {
+  const rows = scenarios.map((s) =>
+    s.status === 'ok'
+      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${(s.errors ?? 0) + (s.non2xx ?? 0)} | ${fixed(s.rssMb)} MB |`
+      : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | |`,
+  );
+  return [
+    '| scenario | conns | requests/s | p50 | p90 | p99 | errors + non-2xx | server RSS (peak) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+export function markdown(report: Report, summary: string[]): string {
+  const { meta, startup } = report;
+  return [
+    `# Homefront benchmark${meta.quick ? ' (quick smoke run)' : ''}`,
+    '',
+    `${meta.date} · commit \`${meta.commit}\`${meta.dirty ? ' (with uncommitted changes)' : ''} · Node ${meta.node} · ${meta.cores} cores (${meta.cpu}) · ${meta.memoryGb} GB · load average at start ${meta.loadAverage.start.map((n) => n.toFixed(1)).join(' / ')}${meta.loadAverage.end ? `, at end ${meta.loadAverage.end.map((n) => n.toFixed(1)).join(' / ')}` : ''}${meta.loadAverage.oneMinuteMax === undefined ? '' : ` (1-minute load during the run: mean ${meta.loadAverage.oneMinuteMean?.toFixed(1)}, max ${meta.loadAverage.oneMinuteMax.toFixed(1)})`}`,
+    '',
+    `Settings: ${Object.entries(meta.settings)
+      .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
+      .join(', ')}.`,
+    report.seed
+      ? `Seed: ${Object.entries(report.seed.counts)
+          .map(([key, value]) => `${value.toLocaleString('en-US')} ${key}`)
+          .join(', ')} in ${report.seed.seconds.toFixed(1)} s.`
+      : '',
+    '',
+    scenarioTable(report.scenarios),
+    '',
+    'requests/s: median of the measured runs (every run is in latest.json); latencies: median of the runs’ percentiles (autocannon, 1 ms resolution); RSS: the server process’s peak VmRSS during the runs.',
+    '',
+    '## Summary',
+    '',
+    ...summary.map((line) => `- ${line}`),
+    '',
+    '## Startup to ready',
+    '',
+    '| start | ms | samples |',
+    '|---|---:|---|',
+    `| PostgreSQL, fresh database (migrations applied) | ${fixed(startup.postgresFreshMs)} | ${startup.samples.postgresFresh?.map((n) => fixed(n)).join(', ') ?? ''} |`,
+    `| PostgreSQL, migrated database | ${fixed(startup.postgresMs)} | ${startup.samples.postgres?.map((n) => fixed(n)).join(', ') ?? ''} |`,
+    `| PGlite, first start (empty DATA_DIR) | ${fixed(startup.pgliteFirstMs)} | ${startup.samples.pgliteFirst?.map((n) => fixed(n)).join(', ') ?? ''} |`,
+    `| PGlite, restart (same DATA_DIR) | ${fixed(startup.pgliteRestartMs)} | ${startup.samples.pgliteRestart?.map((n) => fixed(n)).join(', ') ?? ''} |`,
+    '',
+    `Idle RSS a second after ready: PostgreSQL ${fixed(startup.idleRssMb.postgres, 1)} MB, PGlite ${fixed(startup.idleRssMb.pglite, 1)} MB.`,
+    '',
+    ...(report.notes.length
+      ? ['## Notes', '', ...report.notes.map((note) => `- ${note}`), '']
+      : []),
+  ].join('\n');
+}
+
+export function writeReport(dir: string, base: string, report: Report, summary: string[]) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(dir, `${base}.md`), markdown(report, summary));
+}

@@ -1,0 +1,86 @@
+import type { Report } from './report.js';
+
+/** The headline comparisons of a run, as report fields and as the Markdown summary's lines. */
+
+export const FLOOR = 'floor: GET /users/{id} (Fastify + pg)';
+export const AUTH_QUERY_FLOOR = 'floor + the auth query (loadCaller SQL)';
+
+const pct = (value: number) => `${Math.round(value * 100)}%`;
+const verdict = (ok: boolean) => (ok ? '(target met)' : '(target MISSED)');
+
+export function summaryLines(report: Report, loginConnections: number): string[] {
+  const find = (name: string) => report.scenarios.find((s) => s.name === name && s.status === 'ok');
+  const lines: string[] = [];
+  const me = find('GET /users/me');
+  const live = find('GET /health/live');
+  const floor = find(FLOOR);
+  if (me?.rps && floor?.rps) {
+    const ratio = me.rps / floor.rps;
+    report.comparisons.floorRatio = Math.round(ratio * 1000) / 1000;
+    lines.push(
+      `Floor ratio: GET /users/me ${Math.round(me.rps)} req/s is ${pct(ratio)} of the floor's ${Math.round(floor.rps)} req/s ${verdict(ratio >= 0.7)} (target ≥ 70%).`,
+    );
+  }
+  const callerFloor = find(AUTH_QUERY_FLOOR);
+  if (me?.rps && floor?.rps && callerFloor?.rps) {
+    report.comparisons.authQueryFloorRatio =
+      Math.round((callerFloor.rps / floor.rps) * 1000) / 1000;
+    lines.push(
+      `Where the gap goes: the floor running the app's own auth query (loadCaller) instead of a primary-key SELECT does ${Math.round(callerFloor.rps)} req/s (${pct(callerFloor.rps / floor.rps)} of the floor); GET /users/me is ${pct(me.rps / callerFloor.rps)} of that, the rest being JWT verification, hooks (request id, security headers, rate limit, metrics), logging and schema serialisation.`,
+    );
+  }
+  if (me?.rps && live?.rps) {
+    report.comparisons.authenticatedVsUnauthenticated =
+      Math.round((me.rps / live.rps) * 1000) / 1000;
+    lines.push(
+      `Authenticated one-query route vs unauthenticated no-op: GET /users/me ${Math.round(me.rps)} req/s (p99 ${me.p99} ms) vs GET /health/live ${Math.round(live.rps)} req/s (p99 ${live.p99} ms): ${pct(me.rps / live.rps)}.`,
+    );
+  }
+  const flooded = find('GET /users/me during a login flood');
+  if (me?.p99 !== undefined && flooded?.p99 !== undefined && flooded.rps) {
+    const ratio = flooded.p99 / Math.max(me.p99, 1);
+    report.comparisons.loginFloodP99Ratio = Math.round(ratio * 100) / 100;
+    lines.push(
+      `GET /users/me p99 during a login flood (${loginConnections} connections): ${flooded.p99} ms vs ${me.p99} ms idle = ${ratio.toFixed(2)}× ${verdict(ratio <= 2)} (target ≤ 2×); its throughput ${Math.round(flooded.rps ?? 0)} vs ${Math.round(me.rps ?? 0)} req/s.`,
+    );
+  }
+  const logins = find('POST /auth/login (bcrypt 12)');
+  if (logins?.rps && report.bcrypt) {
+    const ratio = logins.rps / report.bcrypt.perSecond;
+    report.comparisons.loginVsBcrypt = Math.round(ratio * 1000) / 1000;
+    lines.push(
+      `Logins: ${logins.rps.toFixed(1)} logins/s (p50 ${logins.p50} ms) vs ${report.bcrypt.perSecond.toFixed(1)} raw bcrypt-12 compares/s in-process (${report.bcrypt.parallel} in flight): ${pct(ratio)} of the bcrypt ceiling.`,
+    );
+  }
+  const none = find('headers: bare Fastify route, none');
+  const ours = find('headers: + Homefront security-headers');
+  const helmet = find('headers: + @fastify/helmet');
+  if (none?.rps && ours?.rps) {
+    const base = none.rps;
+    const cost = 1 - ours.rps / base;
+    report.comparisons.securityHeadersCost = Math.round(cost * 1000) / 1000;
+    const change = (rps: number) =>
+      `${rps >= base ? '+' : ''}${((rps / base - 1) * 100).toFixed(1)}%`;
+    let line = `Security headers on a bare route: none ${Math.round(none.rps)} req/s, Homefront's hook ${Math.round(ours.rps)} req/s (${change(ours.rps)})`;
+    if (helmet?.rps) {
+      report.comparisons.helmetCost = Math.round((1 - helmet.rps / base) * 1000) / 1000;
+      line += `, @fastify/helmet ${Math.round(helmet.rps)} req/s (${change(helmet.rps)})`;
+    }
+    lines.push(`${line}.`);
+  }
+  const s = report.startup;
+  if (s.postgresMs !== undefined) {
+    lines.push(
+      `Startup to ready: PostgreSQL ${s.postgresMs} ms ${verdict(s.postgresMs <= 1500)} (≤ 1.5 s; ${s.postgresFreshMs} ms on a fresh database with migrations), PGlite first start ${s.pgliteFirstMs} ms ${verdict((s.pgliteFirstMs ?? Infinity) <= 3000)} (≤ 3 s), PGlite restart ${s.pgliteRestartMs} ms.`,
+    );
+  }
+  if (s.idleRssMb.postgres !== undefined) {
+    lines.push(
+      `Idle RSS: ${s.idleRssMb.postgres} MB on PostgreSQL ${verdict(s.idleRssMb.postgres <= 120)} (≤ 120 MB)${s.idleRssMb.pglite === undefined ? '' : `, ${s.idleRssMb.pglite} MB on PGlite (the embedded database lives in the process)`}.`,
+    );
+  }
+  const skipped = report.scenarios.filter((scenario) => scenario.status !== 'ok');
+  if (skipped.length)
+    lines.push(`Not measured: ${skipped.map((x) => `${x.name} (${x.note})`).join('; ')}.`);
+  return lines;
+}

@@ -1,0 +1,270 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deepCursor, login, sessionIdOf, userId } from './lib/api.js';
+import { bcryptCompareRate } from './lib/bcrypt-rate.js';
+import { type Server, stop, stopAll } from './lib/children.js';
+import { BENCH_DB, databaseUrl, dropDatabase, recreateDatabase } from './lib/db.js';
+import { probe, runGroup, runTogether } from './lib/load.js';
+import { benchOptions } from './lib/options.js';
+import { profileRun, RAW_PROFILES } from './lib/profiling.js';
+import { type Report, scenarioTable, writeReport } from './lib/report.js';
+import { LOGS, removeScratch, SECRETS, startApp, startBenchServer } from './lib/servers.js';
+import { measureStartups } from './lib/startup.js';
+import { summaryLines } from './lib/summary.js';
+import {
+  catalogTargets,
+  coreTargets,
+  headerTargets,
+  loginTarget,
+  propertyTargets,
+  type ScenarioContext,
+} from './scenarios.js';
+import { BENCH_PASSWORD, seed } from './seed.js';
+
+/**
+ * `npm run bench`: builds, starts the production build on a fresh PostgreSQL database, seeds it,
+ * loads it scenario by scenario with autocannon next to a floor server, measures startups, and
+ * writes bench/results/latest.{json,md}. `--quick` (BENCH_QUICK=1) is a smoke run of a minute or
+ * so; `--profile` adds CPU profiles of GET /users/me and the floor; `--no-build` uses dist/ as is.
+ */
+
+const options = benchOptions(process.argv.slice(2));
+const RESULTS = path.join(process.cwd(), 'bench/results');
+const timing = {
+  warmupSeconds: options.warmupSeconds,
+  runSeconds: options.runSeconds,
+  runs: options.runs,
+};
+const loginTiming = {
+  warmupSeconds: options.warmupSeconds,
+  runSeconds: options.loginRunSeconds,
+  runs: options.loginRuns,
+};
+
+const git = (...args: string[]) => {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+};
+
+const report: Report = {
+  meta: {
+    date: new Date().toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
+    node: process.version,
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: { start: os.loadavg() },
+    quick: options.quick,
+    settings: {
+      connections: options.connections,
+      loginConnections: options.loginConnections,
+      warmupSeconds: options.warmupSeconds,
+      runSeconds: options.runSeconds,
+      runs: options.runs,
+      loginRunSeconds: options.loginRunSeconds,
+      loginRuns: options.loginRuns,
+      bcryptCost: 12,
+    },
+  },
+  startup: { idleRssMb: {}, samples: {} },
+  scenarios: [],
+  comparisons: {},
+  notes: [],
+};
+
+let cleaning: Promise<void> | undefined;
+/** Stops every child, drops the database; the scratch folder (and its logs) goes unless `keepLogs`. */
+function cleanup(keepLogs = false): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAll();
+    await dropDatabase(BENCH_DB).catch((error: Error) =>
+      console.error(`could not drop ${BENCH_DB}: ${error.message}`),
+    );
+    if (keepLogs) console.error(`server logs kept in ${LOGS}`);
+    else removeScratch();
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the servers and dropping ${BENCH_DB}`);
+    void cleanup(true).finally(() => process.exit(130));
+  });
+}
+
+const step = (text: string) => console.log(`\n== ${text}`);
+
+async function catalogCursor(app: Server, token: string) {
+  const first = await probe({
+    name: 'catalog',
+    server: app,
+    variants: [{ path: '/services?limit=20', headers: { authorization: `Bearer ${token}` } }],
+    connections: 1,
+  });
+  if (first.status !== 'ok') return { skip: first.note ?? 'skipped' };
+  const cursor = await deepCursor(app.url, token, options.seed.deepPage);
+  return cursor
+    ? { cursor, page: options.seed.deepPage }
+    : { skip: `skipped: the catalog has fewer than ${options.seed.deepPage} pages` };
+}
+
+async function main() {
+  if (options.build) {
+    step('npm run build');
+    execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  } else report.notes.push('--no-build: dist/ was used as it was.');
+
+  step(`fresh database ${BENCH_DB}; starting node dist/server.js (NODE_ENV=production)`);
+  await recreateDatabase(BENCH_DB);
+  const dbUrl = databaseUrl(BENCH_DB);
+  const app = await startApp('app', dbUrl);
+  report.startup.postgresFreshMs = Math.round(app.readyMs);
+  report.startup.samples.postgresFresh = [Math.round(app.readyMs)];
+  report.startup.idleRssMb.postgres = Math.round(app.idleRssMb * 10) / 10;
+  console.log(`  ready in ${Math.round(app.readyMs)} ms, idle RSS ${app.idleRssMb.toFixed(1)} MB`);
+
+  step('seeding');
+  const seeded = await seed(dbUrl, options.seed, SECRETS.PASSWORD_PEPPER);
+  report.seed = { counts: seeded.counts, seconds: Math.round(seeded.seconds * 10) / 10 };
+  console.log(`  ${JSON.stringify(seeded.counts)} in ${seeded.seconds.toFixed(1)} s`);
+
+  step('logging in the token users through the API');
+  const tokens: string[] = [];
+  for (const email of seeded.tokenUserEmails)
+    tokens.push(await login(app.server.url, email, BENCH_PASSWORD));
+  const userIds = await Promise.all(tokens.map((token) => userId(app.server.url, token)));
+  const deep = await catalogCursor(app.server, tokens[0]!);
+  console.log(
+    `  ${tokens.length} tokens; deep page: ${'skip' in deep ? deep.skip : `page ${deep.page}`}`,
+  );
+
+  step('starting the floor and the header servers');
+  const floor = await startBenchServer('floor', 'floor-server.ts', { DATABASE_URL: dbUrl });
+  const headers = {
+    none: (await startBenchServer('headers-none', 'headers-server.ts', { HEADERS: 'none' })).server,
+    homefront: (
+      await startBenchServer('headers-homefront', 'headers-server.ts', { HEADERS: 'homefront' })
+    ).server,
+    helmet: (await startBenchServer('headers-helmet', 'headers-server.ts', { HEADERS: 'helmet' }))
+      .server,
+  };
+
+  const context: ScenarioContext = {
+    app: app.server,
+    floor: floor.server,
+    headerServers: headers,
+    connections: options.connections,
+    loginConnections: options.loginConnections,
+    tokens,
+    heavyOwnerToken: tokens[0]!,
+    userIds,
+    sessionIds: tokens.map(sessionIdOf),
+    loginEmails: seeded.loginUserEmails,
+    password: BENCH_PASSWORD,
+    deepCursor: deep,
+    catalogFilter: seeded.catalogFilter,
+    catalogQ: seeded.catalogQ,
+  };
+
+  step('unauthenticated, authenticated and the floor');
+  report.scenarios.push(...(await runGroup(coreTargets(context), timing)));
+  step('catalog');
+  report.scenarios.push(...(await runGroup(catalogTargets(context), timing)));
+  step('properties');
+  report.scenarios.push(...(await runGroup(propertyTargets(context), timing)));
+
+  step(`raw bcrypt compares at cost 12 (${options.bcryptSeconds} s, in this process)`);
+  report.bcrypt = await bcryptCompareRate(12, options.bcryptSeconds);
+  console.log(
+    `  ${report.bcrypt.perSecond.toFixed(1)} compares/s with ${report.bcrypt.parallel} in flight`,
+  );
+  step('logins');
+  const logins = loginTarget(context);
+  report.scenarios.push(...(await runGroup([logins], loginTiming)));
+
+  step('GET /users/me during a login flood');
+  const me = coreTargets(context)[1]!;
+  const mixed = await runTogether(
+    { ...me, name: 'GET /users/me during a login flood' },
+    { ...logins, name: 'POST /auth/login (the flood)' },
+    loginTiming,
+  );
+  report.scenarios.push(...mixed);
+
+  step('security headers on a bare route');
+  report.scenarios.push(...(await runGroup(headerTargets(context), timing)));
+
+  if (options.profile) {
+    mkdirSync(RESULTS, { recursive: true });
+    step('profiling GET /users/me, the floor and start-up (--cpu-prof)');
+    const sections = await profileRun(context, dbUrl, {
+      warmup: options.warmupSeconds,
+      measured: options.runSeconds,
+    });
+    const file = path.join(RESULTS, options.quick ? 'profile-quick.md' : 'profile.md');
+    writeFileSync(
+      file,
+      `# CPU profiles (${report.meta.date}, ${report.meta.commit})\n\n${sections.join('\n')}`,
+    );
+    console.log(
+      `  written: ${path.relative(process.cwd(), file)}; raw profiles in ${RAW_PROFILES}`,
+    );
+  }
+
+  for (const server of [floor.server, ...Object.values(headers)]) await stop(server);
+  await stop(app.server);
+
+  step('startup to ready');
+  await measureStartups(dbUrl, options.startupRepeats, report.startup);
+  console.log(`  ${JSON.stringify(report.startup)}`);
+}
+
+const loadSamples: number[] = [];
+const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0] ?? 0), 5_000);
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.error(`\nbench failed: ${error instanceof Error ? error.message : String(error)}`);
+  report.notes.push(`The run failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  await cleanup(failed);
+}
+clearInterval(loadSampler);
+report.meta.loadAverage.end = os.loadavg();
+if (loadSamples.length) {
+  const mean = loadSamples.reduce((sum, n) => sum + n, 0) / loadSamples.length;
+  report.meta.loadAverage.oneMinuteMean = Math.round(mean * 10) / 10;
+  report.meta.loadAverage.oneMinuteMax = Math.max(...loadSamples);
+}
+const busiest = Math.max(
+  report.meta.loadAverage.start[0] ?? 0,
+  report.meta.loadAverage.end[0] ?? 0,
+  ...loadSamples,
+);
+if (busiest > report.meta.cores) {
+  report.notes.unshift(
+    `The machine was busy with other work (1-minute load average up to ${busiest.toFixed(1)} on ${report.meta.cores} cores): absolute figures are low and noisy; the interleaved comparisons (floor ratio, header cost) hold up better.`,
+  );
+}
+report.notes.push(
+  'The load generator (autocannon) runs on the same machine as the servers and PostgreSQL, so all share the cores.',
+  'Rate limits are raised (RATE_LIMIT_WINDOW=1, RATE_LIMIT_GLOBAL_MAX=1000000, ...) so that no 429 is measured; the limiter still runs on every request. ACCESS_TOKEN_TTL=3600 so one login lasts the run.',
+);
+const summary = summaryLines(report, options.loginConnections);
+// A failed run does not overwrite the last good results.
+const base = `${options.quick ? 'latest-quick' : 'latest'}${failed ? '-failed' : ''}`;
+writeReport(RESULTS, base, report, summary);
+console.log(
+  `\n${scenarioTable(report.scenarios)}\n\n${summary.map((line) => `- ${line}`).join('\n')}`,
+);
+console.log(`\nwritten: bench/results/${base}.json, bench/results/${base}.md`);
+process.exit(failed ? 1 : 0);
