@@ -5,12 +5,12 @@ import path from 'node:path';
 import { deepCursor, login, sessionIdOf, userId } from './lib/api.js';
 import { bcryptCompareRate } from './lib/bcrypt-rate.js';
 import { type Server, stop, stopAll } from './lib/children.js';
-import { BENCH_DB, databaseUrl, dropDatabase, recreateDatabase } from './lib/db.js';
+import { BENCH_DB, databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { probe, runGroup, runTogether } from './lib/load.js';
 import { benchOptions } from './lib/options.js';
 import { profileRun, RAW_PROFILES } from './lib/profiling.js';
 import { type Report, scenarioTable, writeReport } from './lib/report.js';
-import { LOGS, removeScratch, SECRETS, startApp, startBenchServer } from './lib/servers.js';
+import { logsDir, removeScratch, SECRETS, startApp, startBenchServer } from './lib/servers.js';
 import { measureStartups } from './lib/startup.js';
 import { summaryLines } from './lib/summary.js';
 import {
@@ -79,16 +79,21 @@ const report: Report = {
   notes: [],
 };
 
+let releaseLock: (() => Promise<void>) | undefined;
 let cleaning: Promise<void> | undefined;
 /** Stops every child, drops the database; the scratch folder (and its logs) goes unless `keepLogs`. */
 function cleanup(keepLogs = false): Promise<void> {
   cleaning ??= (async () => {
     await stopAll();
-    await dropDatabase(BENCH_DB).catch((error: Error) =>
-      console.error(`could not drop ${BENCH_DB}: ${error.message}`),
-    );
-    if (keepLogs) console.error(`server logs kept in ${LOGS}`);
+    // Only the lock holder owns the database: a run still waiting must not drop another's.
+    if (releaseLock) {
+      await dropDatabase(BENCH_DB).catch((error: Error) =>
+        console.error(`could not drop ${BENCH_DB}: ${error.message}`),
+      );
+    }
+    if (keepLogs) console.error(`server logs kept in ${logsDir()}`);
     else removeScratch();
+    await releaseLock?.().catch(() => undefined);
   })();
   return cleaning;
 }
@@ -116,6 +121,7 @@ async function catalogCursor(app: Server, token: string) {
 }
 
 async function main() {
+  releaseLock = await holdBenchLock();
   if (options.build) {
     step('npm run build');
     execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
@@ -182,8 +188,9 @@ async function main() {
 
   step(`raw bcrypt compares at cost 12 (${options.bcryptSeconds} s, in this process)`);
   report.bcrypt = await bcryptCompareRate(12, options.bcryptSeconds);
+  report.bcryptOneAtATime = await bcryptCompareRate(12, options.bcryptSeconds, 1);
   console.log(
-    `  ${report.bcrypt.perSecond.toFixed(1)} compares/s with ${report.bcrypt.parallel} in flight`,
+    `  ${report.bcrypt.perSecond.toFixed(1)} compares/s with ${report.bcrypt.parallel} in flight, ${report.bcryptOneAtATime.perSecond.toFixed(1)} one at a time`,
   );
   step('logins');
   const logins = loginTarget(context);

@@ -140,6 +140,7 @@ export function loginTarget(c: ScenarioContext): Target {
     })),
     connections: c.loginConnections,
     timeoutSeconds: 30,
+    drain: true,
   };
 }
 

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
+import { PROPERTY_TYPES } from '../src/db/schema.js';
 import { PasswordHasher } from '../src/modules/auth/passwords.js';
 import type { SeedSize } from './lib/options.js';
-import { CATEGORIES, PROPERTY_TYPES, pick, prng, propertyText, serviceText } from './lib/text.js';
+import { CATEGORIES, pick, prng, propertyText, serviceText } from './lib/text.js';
 
 /**
  * Seeds the bench database straight through SQL, in batches of unnest() inserts: users with

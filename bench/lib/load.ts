@@ -15,6 +15,12 @@ export interface Target {
   connections: number;
   /** autocannon's per-request timeout (default 10 s); slow logins on a busy machine need more. */
   timeoutSeconds?: number;
+  /**
+   * After each run, send one more request and wait for it: requests that autocannon abandoned at
+   * the end of the run (slow logins queued for bcrypt) are then done, and do not eat into the next
+   * run's time.
+   */
+  drain?: boolean;
   /** Set when the scenario cannot run; it is reported as skipped with this note. */
   skip?: string;
 }
@@ -33,6 +39,8 @@ export interface Measurement {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
   rssPeakMb: number;
 }
 
@@ -53,6 +61,8 @@ export interface ScenarioResult {
   /** Socket errors and timeouts, and non-2xx answers, summed over the runs. */
   errors?: number;
   non2xx?: number;
+  /** Answers other than 2xx by status code, summed over the runs. */
+  otherStatuses?: Record<string, number>;
   /** The server's peak resident set size during the measured runs. */
   rssMb?: number;
 }
@@ -85,6 +95,7 @@ export async function measure(target: Target, seconds: number): Promise<Measurem
   } finally {
     rssPeakMb = sampler.stop();
   }
+  if (target.drain) await probe(target);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -92,6 +103,9 @@ export async function measure(target: Target, seconds: number): Promise<Measurem
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+    ),
     rssPeakMb,
   };
 }
@@ -133,6 +147,16 @@ function describe(target: Target) {
   };
 }
 
+function otherStatuses(runs: Measurement[]) {
+  const other: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, count] of Object.entries(run.statuses)) {
+      if (!code.startsWith('2')) other[code] = (other[code] ?? 0) + count;
+    }
+  }
+  return Object.keys(other).length ? { otherStatuses: other } : {};
+}
+
 export function summarise(target: Target, runs: Measurement[]): ScenarioResult {
   if (runs.every((run) => run.rps === 0)) {
     return {
@@ -152,6 +176,7 @@ export function summarise(target: Target, runs: Measurement[]): ScenarioResult {
     p99: median(runs.map((run) => run.p99)),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    ...otherStatuses(runs),
     rssMb: round(Math.max(...runs.map((run) => run.rssPeakMb))),
   };
 }

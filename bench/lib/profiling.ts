@@ -10,7 +10,7 @@ import {
   profileMarkdown,
   summariseProfile,
 } from './profile.js';
-import { SCRATCH, startApp, startBenchServer } from './servers.js';
+import { scratch, startApp, startBenchServer } from './servers.js';
 
 /**
  * `--profile`: GET /users/me on the app and GET /users/{id} on the floor, each in a fresh process
@@ -37,7 +37,7 @@ export async function profileRun(
     ['Homefront GET /users/me', 1, 'app'],
     ['floor GET /users/{id}', 2, 'floor'],
   ] as const) {
-    const dir = mkdtempSync(path.join(SCRATCH, `prof-${launch}-`));
+    const dir = mkdtempSync(path.join(scratch(), `prof-${launch}-`));
     const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     const started =
       launch === 'app'
@@ -60,7 +60,7 @@ export async function profileRun(
     );
   }
   // Start-up: everything from spawn to the first /health/ready 200.
-  const dir = mkdtempSync(path.join(SCRATCH, 'prof-startup-'));
+  const dir = mkdtempSync(path.join(scratch(), 'prof-startup-'));
   const fromUs = monotonicMicros();
   const started = await startApp('profile-startup', dbUrl, {}, [
     '--cpu-prof',

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { BcryptRate } from './bcrypt-rate.js';
 import type { ScenarioResult } from './load.js';
 
 export interface StartupFigures {
@@ -30,7 +31,9 @@ export interface Report {
   seed?: { counts: Record<string, number>; seconds: number };
   startup: StartupFigures;
   scenarios: ScenarioResult[];
-  bcrypt?: { cost: number; parallel: number; compares: number; seconds: number; perSecond: number };
+  /** Raw compares/s with every core busy, and one at a time (one core). */
+  bcrypt?: BcryptRate;
+  bcryptOneAtATime?: BcryptRate;
   comparisons: Record<string, unknown>;
   notes: string[];
 }
@@ -39,10 +42,19 @@ const fixed = (value: number | undefined, digits = 0) =>
   value === undefined ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits });
 const ms = (value: number | undefined) => (value === undefined ? '–' : `${value} ms`);
 
+/** Errors plus non-2xx answers, with the status codes when there are any. */
+function problems(s: ScenarioResult): string {
+  const total = (s.errors ?? 0) + (s.non2xx ?? 0);
+  const codes = Object.entries(s.otherStatuses ?? {})
+    .map(([code, count]) => `${code}: ${count}`)
+    .join(', ');
+  return codes ? `${total} (${codes})` : String(total);
+}
+
 export function scenarioTable(scenarios: ScenarioResult[]): string {
   const rows = scenarios.map((s) =>
     s.status === 'ok'
-      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${(s.errors ?? 0) + (s.non2xx ?? 0)} | ${fixed(s.rssMb)} MB |`
+      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${problems(s)} | ${fixed(s.rssMb)} MB |`
       : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | |`,
   );
   return [

@@ -12,13 +12,23 @@ export const SECRETS = {
 };
 
 const ROOT = process.cwd();
-/** Children run in a scratch folder, so that no `.env` of the checkout leaks into them. */
-export const SCRATCH = mkdtempSync(path.join(os.tmpdir(), 'homefront-bench-'));
+let scratchDir: string | undefined;
+/**
+ * The run's scratch folder, made on first use: children run in it (so that no `.env` of the
+ * checkout leaks into them), keep their DATA_DIR and profiles there, and log to its logs/.
+ */
+export function scratch(): string {
+  if (!scratchDir) {
+    scratchDir = mkdtempSync(path.join(os.tmpdir(), 'homefront-bench-'));
+    mkdirSync(path.join(scratchDir, 'logs'));
+  }
+  return scratchDir;
+}
 /** The children's stdout and stderr, kept when the run fails. */
-export const LOGS = path.join(SCRATCH, 'logs');
-mkdirSync(LOGS);
+export const logsDir = () => path.join(scratch(), 'logs');
 export function removeScratch() {
-  rmSync(SCRATCH, { recursive: true, force: true });
+  if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  scratchDir = undefined;
 }
 
 /**
@@ -43,7 +53,7 @@ function appEnv(port: number, extra: Record<string, string>): Record<string, str
     RATE_LIMIT_AUTH_MAX: '100000',
     RATE_LIMIT_LOGIN_FAILURES: '10000',
     RATE_LIMIT_MAILS_PER_EMAIL: '10000',
-    DATA_DIR: path.join(SCRATCH, 'data'),
+    DATA_DIR: path.join(scratch(), 'data'),
     ...extra,
   };
 }
@@ -63,7 +73,7 @@ async function launch(
   cwd: string,
 ): Promise<Started> {
   const since = performance.now();
-  const server = start(name, args, env, port, cwd, LOGS);
+  const server = start(name, args, env, port, cwd, logsDir());
   const readyMs = await waitUntilOk(server, '/health/ready', since);
   await sleep(1_000);
   return { server, readyMs, idleRssMb: rssMb(server.pid) ?? 0 };
@@ -78,7 +88,7 @@ export async function startApp(
 ): Promise<Started> {
   const port = await freePort();
   const env = appEnv(port, { ...(databaseUrl && { DATABASE_URL: databaseUrl }), ...extra });
-  return launch(name, [...nodeArgs, path.join(ROOT, 'dist/server.js')], env, port, SCRATCH);
+  return launch(name, [...nodeArgs, path.join(ROOT, 'dist/server.js')], env, port, scratch());
 }
 
 /** A bench-only server (floor-server.ts, headers-server.ts), run through tsx like the bench. */

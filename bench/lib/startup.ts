@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { stop } from './children.js';
 import type { StartupFigures } from './report.js';
-import { SCRATCH, startApp } from './servers.js';
+import { scratch, startApp } from './servers.js';
 import { median } from './stats.js';
 
 /**
@@ -25,7 +25,7 @@ export async function measureStartups(
   let dataDir = '';
   let pgliteRss: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    dataDir = mkdtempSync(path.join(SCRATCH, 'pglite-'));
+    dataDir = mkdtempSync(path.join(scratch(), 'pglite-'));
     const started = await startApp('startup-pglite', undefined, { DATA_DIR: dataDir });
     pgliteFirst.push(Math.round(started.readyMs));
     pgliteRss.push(started.idleRssMb);

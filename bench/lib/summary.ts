@@ -49,7 +49,7 @@ export function summaryLines(report: Report, loginConnections: number): string[]
     const ratio = logins.rps / report.bcrypt.perSecond;
     report.comparisons.loginVsBcrypt = Math.round(ratio * 1000) / 1000;
     lines.push(
-      `Logins: ${logins.rps.toFixed(1)} logins/s (p50 ${logins.p50} ms) vs ${report.bcrypt.perSecond.toFixed(1)} raw bcrypt-12 compares/s in-process (${report.bcrypt.parallel} in flight): ${pct(ratio)} of the bcrypt ceiling.`,
+      `Logins: ${logins.rps.toFixed(1)} logins/s (p50 ${logins.p50} ms) vs ${report.bcrypt.perSecond.toFixed(1)} raw bcrypt-12 compares/s in-process with ${report.bcrypt.parallel} in flight (${pct(ratio)} of that ceiling)${report.bcryptOneAtATime ? ` and ${report.bcryptOneAtATime.perSecond.toFixed(1)}/s one at a time (${pct(logins.rps / report.bcryptOneAtATime.perSecond)})` : ''}.`,
     );
   }
   const none = find('headers: bare Fastify route, none');

@@ -118,14 +118,6 @@ const CITIES = [
   ['Denver', 'CO'],
   ['Tampa', 'FL'],
 ] as const;
-export const PROPERTY_TYPES = [
-  'single_family',
-  'condo',
-  'townhouse',
-  'apartment',
-  'multi_family',
-  'other',
-] as const;
 
 export function propertyText(random: () => number, index: number) {
   const [city, region] = pick(random, CITIES);
