@@ -3,4 +3,4 @@ import { cpSync, rmSync } from 'node:fs';
 
 rmSync('dist/db/migrations', { recursive: true, force: true });
 cpSync('src/db/migrations', 'dist/db/migrations', { recursive: true });
-cpSync('src/modules/auth/data', 'dist/modules/auth/data', { recursive: true });
+cpSync('src/modules/auth/wordlists', 'dist/modules/auth/wordlists', { recursive: true });

@@ -27,7 +27,7 @@ const COMMON = ['password123', 'qwertyuiop', '12345678', 'iloveyou1'];
 
 describe('the shipped common-password list', () => {
   const list = readFileSync(
-    new URL('../../src/modules/auth/data/common-passwords.txt', import.meta.url),
+    new URL('../../src/modules/auth/wordlists/common-passwords.txt', import.meta.url),
     'utf8',
   )
     .split('\n')

@@ -73,7 +73,7 @@ let commonPasswords: Set<string> | undefined;
 /** The 100,000 most common passwords of SecLists (those of 8+ characters), loaded once. */
 function isCommon(password: string): boolean {
   commonPasswords ??= new Set(
-    readFileSync(new URL('./data/common-passwords.txt', import.meta.url), 'utf8').split('\n'),
+    readFileSync(new URL('./wordlists/common-passwords.txt', import.meta.url), 'utf8').split('\n'),
   );
   return commonPasswords.has(password) || commonPasswords.has(password.toLowerCase());
 }
