@@ -71,7 +71,10 @@ function supervise(config: Config) {
 
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info('shutdown complete');
+        process.exit(0);
+      }
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');

@@ -172,7 +172,13 @@ stop_container() {
   else
     fail "$name: exit code after SIGTERM is $exit_code (after ${stop_ms} ms)"
   fi
-  if pm logs "$name" 2>&1 | grep -q '"msg":"shutdown complete"'; then
+  # conmon may still be flushing the last lines of a stopped container: look a few times.
+  local logged=''
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if pm logs "$name" 2>&1 | grep -q '"msg":"shutdown complete"'; then logged=yes; break; fi
+    sleep 0.3
+  done
+  if [[ -n "$logged" ]]; then
     pass "$name logged its graceful shutdown"
   else
     fail "$name: no 'shutdown complete' log line"
