@@ -296,3 +296,26 @@ export const services = pgTable(
     ),
   ],
 );
+
+/**
+ * The catalog's area index: one row per postal code of each active service, so that a
+ * `postalCode` filter (with or without `category`) is a btree range read in catalog order, as
+ * cheap as the first page, where the GIN index on services.postal_codes would fetch every match
+ * and sort. Derived data: a trigger on services keeps it (migration 0003_service_areas_sync);
+ * the app only reads it.
+ */
+export const serviceAreas = pgTable(
+  'service_areas',
+  {
+    postalCode: text('postal_code').notNull(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    category: text('category').$type<ServiceCategory>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.postalCode, t.serviceId] }),
+    index('service_areas_category_idx').on(t.postalCode, t.category, t.serviceId),
+    index('service_areas_service_idx').on(t.serviceId),
+  ],
+);

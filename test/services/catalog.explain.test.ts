@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { Placeholder, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
@@ -51,11 +51,46 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
+type Rows = { rows: Array<Record<string, unknown>> };
+
 async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
   const query = catalogQuery(t.app.db, { limit: 21, ...filter });
-  const result = (await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as {
-    rows: Array<Record<string, unknown>>;
-  };
+  return planOf((await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as Rows);
+}
+
+/**
+ * The plan PostgreSQL keeps for the route's prepared statement once it stops planning per call
+ * (forced here): the statement is prepared from the same builder with placeholders, as
+ * CatalogReader prepares it, and EXPLAIN EXECUTE shows the generic plan for the given values.
+ */
+async function genericPlan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
+  const values: Record<string, unknown> = { limit: 21, ...filter };
+  const parameters = Object.fromEntries(
+    Object.keys(values).map((name) => [name, sql.placeholder(name)]),
+  );
+  const prepared = catalogQuery(t.app.db, parameters as never).toSQL();
+  const args = prepared.params.map((param) =>
+    param instanceof Placeholder ? values[param.name] : param,
+  );
+  // EXPLAIN EXECUTE takes no bound parameters: the (test's own, known) values go in as literals.
+  const literal = (value: unknown) =>
+    typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
+  return t.app.db.transaction(async (tx) => {
+    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    // PREPARE outlives a rollback: always DEALLOCATE, or the next test finds the name taken.
+    await tx.execute(sql.raw(`prepare catalog_generic as ${prepared.sql}`));
+    try {
+      const result = await tx.execute(
+        sql.raw(`explain (format json) execute catalog_generic(${args.map(literal).join(', ')})`),
+      );
+      return planOf(result as unknown as Rows);
+    } finally {
+      await tx.execute(sql`deallocate catalog_generic`);
+    }
+  });
+}
+
+function planOf(result: Rows): PlanNode {
   const raw = Object.values(result.rows[0]!)[0];
   const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
   return document[0]!.Plan;
@@ -64,16 +99,20 @@ async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
 function nodes(root: PlanNode): PlanNode[] {
   return [root, ...(root.Plans ?? []).flatMap(nodes)];
 }
+const CATALOG_TABLES = ['services', 'service_areas'];
 const onServices = (root: PlanNode) =>
-  nodes(root).filter((node) => node['Relation Name'] === 'services' || node['Index Name']);
+  nodes(root).filter(
+    (node) => CATALOG_TABLES.includes(node['Relation Name'] ?? '') || node['Index Name'],
+  );
 const seqScansOnServices = (root: PlanNode) =>
   nodes(root).filter(
-    (node) => node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'services',
+    (node) =>
+      node['Node Type'] === 'Seq Scan' && CATALOG_TABLES.includes(node['Relation Name'] ?? ''),
   );
 const indexesUsed = (root: PlanNode) =>
   nodes(root)
     .map((node) => node['Index Name'])
-    .filter((name): name is string => Boolean(name?.startsWith('services_')));
+    .filter((name): name is string => Boolean(name?.startsWith('service')));
 const describePlan = (root: PlanNode) =>
   onServices(root)
     .map((node) => `${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ''}`)
@@ -92,10 +131,11 @@ describe(`catalog query plans on ${SERVICES} services`, () => {
     expect(indexesUsed(root), describePlan(root)).toContain('services_catalog_idx');
   });
 
-  it('category + postalCode is served by an index on services', async () => {
+  it('category + postalCode reads the area index in catalog order, no sort', async () => {
     const root = await plan({ category: 'roofing', postalCode: '00042' });
     expect(seqScansOnServices(root), describePlan(root)).toEqual([]);
-    expect(indexesUsed(root).length, describePlan(root)).toBeGreaterThan(0);
+    expect(indexesUsed(root), describePlan(root)).toContain('service_areas_category_idx');
+    expect(nodes(root).map((node) => node['Node Type'])).not.toContain('Sort');
   });
 
   it('a q search for rare words is served by the full-text GIN index', async () => {
@@ -121,10 +161,25 @@ describe(`catalog query plans on ${SERVICES} services`, () => {
     expect(indexesUsed(root).length, describePlan(root)).toBeGreaterThan(0);
   });
 
-  it('postalCode alone is served by an index on services', async () => {
+  it('postalCode alone reads the area index', async () => {
     const root = await plan({ postalCode: '00042' });
     expect(seqScansOnServices(root), describePlan(root)).toEqual([]);
-    expect(indexesUsed(root).length, describePlan(root)).toBeGreaterThan(0);
+    expect(indexesUsed(root).join(), describePlan(root)).toMatch(/service_areas_/);
+  });
+
+  it.each([
+    [{}, 'services_catalog_idx'],
+    [{ after: 'deep' }, 'services_catalog_idx'],
+    [{ category: 'roofing' }, 'services_catalog_category_idx'],
+    [{ postalCode: '00042' }, 'service_areas_'],
+    [{ category: 'roofing', postalCode: '00042', after: 'deep' }, 'service_areas_category_idx'],
+  ] as const)('the prepared statement’s generic plan for %j uses %s', async (filter, index) => {
+    const root = await genericPlan({
+      ...filter,
+      ...('after' in filter && { after: deepCursor }),
+    });
+    expect(seqScansOnServices(root), describePlan(root)).toEqual([]);
+    expect(indexesUsed(root).join(), describePlan(root)).toContain(index);
   });
 
   it('the route answers from the same query: the seeded catalog pages through', async () => {

@@ -207,6 +207,54 @@ describe('what leaves the catalog at once', () => {
   });
 });
 
+describe('the postalCode filter follows every change to a service at once', () => {
+  const patch = (id: string, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'PATCH', url: `${SERVICES}/${id}`, headers: plumber.headers, payload });
+
+  it('new postal codes, a new category, deactivation, deletion', async () => {
+    const { id } = await createService(t, plumber, { postalCodes: ['60601', '60602'] });
+    expect(await ids({ postalCode: '60601', category: 'plumbing' })).toEqual([id]);
+
+    expect((await patch(id, { postalCodes: ['60602', '60603'] })).statusCode).toBe(200);
+    expect(await ids({ postalCode: '60601' })).toEqual([]);
+    expect(await ids({ postalCode: '60603' })).toEqual([id]);
+
+    expect((await patch(id, { category: 'hvac' })).statusCode).toBe(200);
+    expect(await ids({ postalCode: '60602', category: 'plumbing' })).toEqual([]);
+    expect(await ids({ postalCode: '60602', category: 'hvac' })).toEqual([id]);
+
+    expect((await patch(id, { isActive: false })).statusCode).toBe(200);
+    expect(await ids({ postalCode: '60602' })).toEqual([]);
+    expect((await patch(id, { isActive: true })).statusCode).toBe(200);
+    expect(await ids({ postalCode: '60602', category: 'hvac' })).toEqual([id]);
+
+    const replaced = await t.app.inject({
+      method: 'PUT',
+      url: `${SERVICES}/${id}`,
+      headers: plumber.headers,
+      payload: {
+        title: 'Heating',
+        description: 'Boilers.',
+        category: 'hvac',
+        pricingModel: 'quote',
+        currency: 'USD',
+        postalCodes: ['60604'],
+      },
+    });
+    expect(replaced.statusCode, replaced.body).toBe(200);
+    expect(await ids({ postalCode: '60602' })).toEqual([]);
+    expect(await ids({ postalCode: '60604', category: 'hvac' })).toEqual([id]);
+
+    const deleted = await t.app.inject({
+      method: 'DELETE',
+      url: `${SERVICES}/${id}`,
+      headers: plumber.headers,
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect(await ids({ postalCode: '60604' })).toEqual([]);
+  });
+});
+
 describe('keyset pages', () => {
   it('walks 25 services in pages of 10 with no repeat or gap, even as new ones arrive', async () => {
     const before: string[] = [];
@@ -223,6 +271,20 @@ describe('keyset pages', () => {
     expect(pageSizes).toEqual([10, 10, 5]);
     expect(walked).toEqual([...before].reverse());
     expect(walked.some((id) => addedMidWalk.includes(id))).toBe(false);
+  });
+
+  it('walks category + postalCode in pages of 2 exactly as one big page orders it', async () => {
+    for (let i = 0; i < 5; i++) await createService(t, plumber, { postalCodes: ['80202'] });
+    const another = await providerNamed('Ada Amps');
+    await createService(t, another, { category: 'electrical', postalCodes: ['80202'] });
+    const filter = { category: 'plumbing', postalCode: '80202' };
+    const all = await ids({ ...filter, limit: '100' });
+    expect(all).toHaveLength(5);
+    const { ids: walked, pageSizes } = await walkPages(async (cursor) =>
+      browse({ ...filter, limit: '2', ...(cursor && { cursor }) }),
+    );
+    expect(pageSizes).toEqual([2, 2, 1]);
+    expect(walked).toEqual(all);
   });
 
   it('walks the unfiltered catalog in pages of 3 exactly as one big page orders it', async () => {

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, Page } from '../../lib/schemas.js';
-import { listCatalog } from './catalog.js';
+import { CatalogReader } from './catalog.js';
 import { normalisePostalCode } from './input.js';
 import { CatalogQuery, CatalogService } from './schemas.js';
 
 /** GET /services: the catalog every signed-in user browses. */
 const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const catalog = new CatalogReader(app.db);
   app.get(
     '/services',
     {
@@ -23,7 +24,7 @@ const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { category, postalCode, q, limit = 20, cursor } = request.query;
-      const rows = await listCatalog(app.db, {
+      const rows = await catalog.list({
         category,
         postalCode: postalCode === undefined ? undefined : normalisePostalCode(postalCode),
         q: q?.trim(),
