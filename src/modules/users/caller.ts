@@ -25,12 +25,16 @@ const LOAD_CALLER = `
 select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "emailVerified",
        u.is_active as "isActive", u.created_at as "createdAt", u.updated_at as "updatedAt",
        s.id as "sessionId", s.last_used_at as "sessionLastUsedAt",
-       array(select ur.role_name from user_roles ur where ur.user_id = u.id order by 1) as roles,
-       array(select distinct rp.permission_name from user_roles ur
-               join role_permissions rp on rp.role_name = ur.role_name
-              where ur.user_id = u.id order by 1) as permissions
+       coalesce(g.roles, '{}') as roles, coalesce(g.permissions, '{}') as permissions
   from sessions s
   join users u on u.id = s.user_id
+  cross join lateral (
+    select array_agg(distinct ur.role_name) as roles,
+           array_agg(distinct rp.permission_name)
+             filter (where rp.permission_name is not null) as permissions
+      from user_roles ur
+      left join role_permissions rp on rp.role_name = ur.role_name
+     where ur.user_id = u.id) g
  where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3 and u.is_active`;
 
 export async function loadCaller(
