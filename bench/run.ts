@@ -20,6 +20,7 @@ import {
   loginTarget,
   propertyTargets,
   type ScenarioContext,
+  workerTargets,
 } from './scenarios.js';
 import { BENCH_PASSWORD, seed } from './seed.js';
 
@@ -106,6 +107,25 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const step = (text: string) => console.log(`\n== ${text}`);
 
+/** Redis for the worker scenarios' shared counters; database 9, apart from the tests' keys. */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+async function redisAnswers(url: string): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function catalogCursor(app: Server, token: string) {
   const first = await probe({
     name: 'catalog',
@@ -185,6 +205,19 @@ async function main() {
   report.scenarios.push(...(await runGroup(catalogTargets(context), timing)));
   step('properties');
   report.scenarios.push(...(await runGroup(propertyTargets(context), timing)));
+
+  step('WEB_CONCURRENCY 1 vs 2, rate limits shared through Redis');
+  if (await redisAnswers(REDIS_URL)) {
+    const one = await startApp('app-1-worker', dbUrl, { REDIS_URL });
+    const two = await startApp('app-2-workers', dbUrl, { REDIS_URL, WEB_CONCURRENCY: '2' });
+    report.scenarios.push(
+      ...(await runGroup(workerTargets(context, { one: one.server, two: two.server }), timing)),
+    );
+    await stop(one.server);
+    await stop(two.server);
+  } else {
+    report.notes.push(`No Redis at ${REDIS_URL}: the 1-vs-2-worker scenarios were not run.`);
+  }
 
   step(`raw bcrypt compares at cost 12 (${options.bcryptSeconds} s, in this process)`);
   report.bcrypt = await bcryptCompareRate(12, options.bcryptSeconds);

@@ -157,3 +157,29 @@ export function headerTargets(c: ScenarioContext): Target[] {
     bare('headers: + @fastify/helmet', c.headerServers.helmet),
   ];
 }
+
+/**
+ * WEB_CONCURRENCY=1 vs 2, both with rate-limit counters in Redis (as several workers need), on
+ * the same database and tokens: the authenticated one-query route and the catalog's first page.
+ */
+export function workerTargets(c: ScenarioContext, servers: { one: Server; two: Server }): Target[] {
+  return (
+    [
+      ['1 worker', servers.one],
+      ['2 workers', servers.two],
+    ] as const
+  ).flatMap(([label, server]) => [
+    {
+      name: `GET /users/me, ${label} (Redis counters)`,
+      server,
+      variants: withTokens(c.tokens, '/users/me'),
+      connections: c.connections,
+    },
+    {
+      name: `GET /services page 1, ${label} (Redis counters)`,
+      server,
+      variants: withTokens(c.tokens, '/services?limit=20'),
+      connections: c.connections,
+    },
+  ]);
+}

@@ -11,6 +11,11 @@ export interface StartupFigures {
   pgliteRestartMs?: number;
   /** RSS a second after ready, before any load. */
   idleRssMb: { postgres?: number; pglite?: number };
+  /**
+   * RSS of a PostgreSQL-backed server left idle after start, once V8's memory reducer has
+   * returned the young generation that start-up grew (it runs after several idle seconds).
+   */
+  settledRss?: { mb: number; afterSeconds: number; samplesMb: number[] };
   samples: Record<string, number[]>;
 }
 
@@ -98,6 +103,12 @@ export function markdown(report: Report, summary: string[]): string {
     `| PGlite, restart (same DATA_DIR) | ${fixed(startup.pgliteRestartMs)} | ${startup.samples.pgliteRestart?.map((n) => fixed(n)).join(', ') ?? ''} |`,
     '',
     `Idle RSS a second after ready: PostgreSQL ${fixed(startup.idleRssMb.postgres, 1)} MB, PGlite ${fixed(startup.idleRssMb.pglite, 1)} MB.`,
+    ...(startup.settledRss
+      ? [
+          '',
+          `Idle RSS once settled (PostgreSQL, left idle after ready, sampled every second): ${fixed(startup.settledRss.mb, 1)} MB after ${startup.settledRss.afterSeconds} s; samples ${startup.settledRss.samplesMb.map((n) => fixed(n)).join(', ')} MB.`,
+        ]
+      : []),
     '',
     ...(report.notes.length
       ? ['## Notes', '', ...report.notes.map((note) => `- ${note}`), '']

@@ -52,6 +52,33 @@ export function summaryLines(report: Report, loginConnections: number): string[]
       `Logins: ${logins.rps.toFixed(1)} logins/s (p50 ${logins.p50} ms) vs ${report.bcrypt.perSecond.toFixed(1)} raw bcrypt-12 compares/s in-process with ${report.bcrypt.parallel} in flight (${pct(ratio)} of that ceiling)${report.bcryptOneAtATime ? ` and ${report.bcryptOneAtATime.perSecond.toFixed(1)}/s one at a time (${pct(logins.rps / report.bcryptOneAtATime.perSecond)})` : ''}.`,
     );
   }
+  const catalog = report.scenarios.filter(
+    (x) => x.status === 'ok' && x.name.startsWith('GET /services') && !x.name.includes('worker'),
+  );
+  const first = catalog.find((x) => x.name === 'GET /services (page 1)');
+  const deep = catalog.find((x) => /^GET \/services \(page \d+\)$/.test(x.name) && x !== first);
+  if (first?.rps && deep?.rps) {
+    const ratio = first.rps / deep.rps;
+    report.comparisons.catalogDeepPageCost = Math.round(ratio * 100) / 100;
+    lines.push(
+      `Catalog deep page: ${deep.name.slice(4)} ${Math.round(deep.rps)} req/s vs page 1 ${Math.round(first.rps)} req/s: costs ${ratio.toFixed(2)}× the first ${verdict(ratio <= 1.2)} (target ≤ 1.2×).`,
+    );
+  }
+  if (catalog.length) {
+    const worst = Math.max(...catalog.map((x) => x.p99 ?? Infinity));
+    lines.push(
+      `Catalog p99: ${catalog.map((x) => `${x.name.slice(4)} ${x.p99} ms`).join(', ')} ${verdict(worst < 30)} (target < 30 ms for every catalog query).`,
+    );
+  }
+  const workers = (what: string) =>
+    [1, 2].map((n) => find(`${what}, ${n} worker${n > 1 ? 's' : ''} (Redis counters)`));
+  for (const what of ['GET /users/me', 'GET /services page 1']) {
+    const [one, two] = workers(what);
+    if (!one?.rps || !two?.rps) continue;
+    lines.push(
+      `${what}, WEB_CONCURRENCY 1 vs 2 (counters in Redis): ${Math.round(one.rps)} vs ${Math.round(two.rps)} req/s (${(two.rps / one.rps).toFixed(2)}×), p99 ${one.p99} vs ${two.p99} ms.`,
+    );
+  }
   const none = find('headers: bare Fastify route, none');
   const ours = find('headers: + Homefront security-headers');
   const helmet = find('headers: + @fastify/helmet');
@@ -75,8 +102,10 @@ export function summaryLines(report: Report, loginConnections: number): string[]
     );
   }
   if (s.idleRssMb.postgres !== undefined) {
+    const settled = s.settledRss;
+    const idle = settled?.mb ?? s.idleRssMb.postgres;
     lines.push(
-      `Idle RSS: ${s.idleRssMb.postgres} MB on PostgreSQL ${verdict(s.idleRssMb.postgres <= 120)} (≤ 120 MB)${s.idleRssMb.pglite === undefined ? '' : `, ${s.idleRssMb.pglite} MB on PGlite (the embedded database lives in the process)`}.`,
+      `Idle RSS on PostgreSQL: ${settled ? `${settled.mb} MB once settled (${settled.afterSeconds} s after ready), ` : ''}${s.idleRssMb.postgres} MB a second after ready ${verdict(idle <= 120)} (≤ 120 MB)${s.idleRssMb.pglite === undefined ? '' : `; ${s.idleRssMb.pglite} MB on PGlite a second after ready (the embedded database lives in the process)`}.`,
     );
   }
   const skipped = report.scenarios.filter((scenario) => scenario.status !== 'ok');

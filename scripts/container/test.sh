@@ -55,7 +55,7 @@ pm() {
 psql_admin() { psql "$PG_ADMIN_URL" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # Every container this run may create.
-containers=("$container" "$container-files" "$container-cluster")
+containers=("$container" "$container-files" "$container-cluster" "$container-pglite")
 
 cleanup() {
   local rc=$?
@@ -186,12 +186,12 @@ stop_container() {
 }
 
 # ---------------------------------------------------------------------------------------------
-log "1/8 tools and base image"
+log "1/9 tools and base image"
 ensure_container_tools
 timeout 300 bash "$here/make-base-image.sh"
 
 # ---------------------------------------------------------------------------------------------
-log "2/8 PostgreSQL"
+log "2/9 PostgreSQL"
 if ! psql_admin -c 'select 1' >/dev/null 2>&1; then
   # Same as .ci/run: start the machine's cluster when it is installed but not running.
   if [[ "$PG_ADMIN_URL" == *127.0.0.1:5432* ]] && command -v pg_ctlcluster >/dev/null; then
@@ -209,7 +209,7 @@ database_url="${PG_ADMIN_URL%/*}/$database"
 log "database $database created"
 
 # ---------------------------------------------------------------------------------------------
-log "3/8 build $IMAGE"
+log "3/9 build $IMAGE"
 build_args=(
   bud
   --isolation=chroot # RUN steps in a chroot: no nested user/mount namespaces needed
@@ -264,7 +264,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-log "4/8 start the container and wait for its health check (at most ${HEALTHY_TIMEOUT}s)"
+log "4/9 start the container and wait for its health check (at most ${HEALTHY_TIMEOUT}s)"
 port="$(free_port)"
 base_url="http://127.0.0.1:$port"
 start_container "$container" "$port"
@@ -275,7 +275,7 @@ first_healthy_ms=$healthy_ms
 startup_cpu_ms=$(pm exec "$container" cat /proc/1/stat | awk '{ print ($14 + $15) * 10 }')
 
 # ---------------------------------------------------------------------------------------------
-log "5/8 the API, as a client sees it"
+log "5/9 the API, as a client sees it"
 code="$(http GET "$base_url/health/ready")"
 if [[ "$code" == 200 ]] && grep -q '"status":"ok"' "$work/body"; then
   pass "GET /health/ready -> 200 {status: ok}"
@@ -338,17 +338,18 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-log "6/8 SIGTERM"
+log "6/9 SIGTERM"
 stop_container "$container"
 first_stop_ms=$stop_ms
 
 # ---------------------------------------------------------------------------------------------
 # With WEB_CONCURRENCY > 1, PID 1 is a supervisor that forks workers (node:cluster) and must pass
 # SIGTERM on to them and exit 0 once they have finished. Same database: already migrated.
-log "7/8 WEB_CONCURRENCY=2"
+log "7/9 WEB_CONCURRENCY=2"
 port="$(free_port)"
 start_container "$container-cluster" "$port" -e WEB_CONCURRENCY=2
 wait_healthy "$container-cluster"
+cluster_healthy_ms=$healthy_ms
 # Node processes in the container (no ps in the slim image: count /proc entries running node).
 # shellcheck disable=SC2016 # expanded by the container's shell
 nodes="$(pm exec "$container-cluster" sh -c 'node="$(readlink -f "$(command -v node)")"; n=0; for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "$node" ] && n=$((n + 1)); done; echo $n')"
@@ -364,18 +365,42 @@ else
   fail "GET /health/ready through the workers -> $code"
 fi
 stop_container "$container-cluster"
+cluster_stop_ms=$stop_ms
 
 # ---------------------------------------------------------------------------------------------
-log "8/8 summary"
+# ---------------------------------------------------------------------------------------------
+# Without DATABASE_URL the image runs on the embedded PGlite: an empty DATA_DIR is filled from the
+# migrated template the build packed (dist/db/pglite-template.tar.gz) instead of running initdb.
+log "8/9 the embedded database (no DATABASE_URL, empty DATA_DIR)"
+port="$(free_port)"
+start_container "$container-pglite" "$port" -e DATABASE_URL=
+wait_healthy "$container-pglite"
+pglite_healthy_ms=$healthy_ms
+if pm logs "$container-pglite" 2>&1 | grep -q 'unpacking the migrated template'; then
+  pass "PGlite started from the build's migrated template (healthy in ${pglite_healthy_ms} ms)"
+else
+  fail "PGlite did not use the migrated template"
+fi
+body="$(printf '{"email":"pglite-%s@example.com","password":"correct horse battery staple %s","fullName":"Embedded Test","role":"homeowner"}' "$suffix" "$suffix")"
+code="$(http POST "http://127.0.0.1:$port/auth/register" "$body")"
+if [[ "$code" == 202 ]]; then
+  pass "POST /auth/register on PGlite -> 202"
+else
+  fail "POST /auth/register on PGlite -> $code $(head -c 300 "$work/body")"
+fi
+stop_container "$container-pglite"
+
+# ---------------------------------------------------------------------------------------------
+log "9/9 summary"
 total_s=$(($(ms_since "$started_ns") / 1000))
 cat >&2 <<EOF
 
   image            $IMAGE
   image size       ${image_mb} MB (base ${BASE_IMAGE##*/} $((base_bytes / 1000000)) MB + application ${app_mb} MB)
   build            $((build_ms / 1000)) s
-  start to healthy ${first_healthy_ms} ms (WEB_CONCURRENCY=2: ${healthy_ms} ms)
+  start to healthy ${first_healthy_ms} ms (WEB_CONCURRENCY=2: ${cluster_healthy_ms} ms, PGlite first start: ${pglite_healthy_ms} ms)
   CPU until healthy ${startup_cpu_ms} ms (PID 1; load average now: $(cut -d' ' -f1-3 /proc/loadavg))
-  SIGTERM to exit  ${first_stop_ms} ms (WEB_CONCURRENCY=2: ${stop_ms} ms)
+  SIGTERM to exit  ${first_stop_ms} ms (WEB_CONCURRENCY=2: ${cluster_stop_ms} ms)
   total            ${total_s} s
 
 EOF
