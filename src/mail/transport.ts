@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 
 export interface OutgoingMail {
@@ -19,17 +19,34 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * nodemailer is loaded with the first mail, not at start: most processes of a running service
+ * send none for a long while, and it is a few MB of an idle server's memory.
+ */
+function lazily(create: (mailer: typeof import('nodemailer')) => Transporter) {
+  let transporter: Promise<Transporter> | undefined;
+  return {
+    get: () => {
+      transporter ??= import('nodemailer').then((module) => create(module.default));
+      return transporter;
+    },
+    close: () => void transporter?.then((created) => created.close()),
+  };
+}
+
 /** SMTP_URL set: real mail through nodemailer. */
 function smtpTransport(config: Config): MailTransport {
-  const transporter = nodemailer.createTransport(config.smtpUrl, {
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
+  const transporter = lazily((mailer) =>
+    mailer.createTransport(config.smtpUrl, {
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    }),
+  );
   return {
     kind: 'smtp',
     async send(mail) {
-      await transporter.sendMail({
+      await (await transporter.get()).sendMail({
         from: config.mailFrom,
         to: mail.to,
         subject: mail.subject,
@@ -38,7 +55,7 @@ function smtpTransport(config: Config): MailTransport {
         messageId: `<${mail.id}@homefront>`,
       });
     },
-    close: () => transporter.close(),
+    close: transporter.close,
   };
 }
 
@@ -48,15 +65,13 @@ function smtpTransport(config: Config): MailTransport {
  */
 function folderTransport(config: Config, logger: Logger): MailTransport {
   const folder = path.join(config.dataDir, 'outbox');
-  const builder = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'unix',
-  });
+  const builder = lazily((mailer) =>
+    mailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+  );
   return {
     kind: 'outbox-folder',
     async send(mail) {
-      const info = await builder.sendMail({
+      const info = await (await builder.get()).sendMail({
         from: config.mailFrom,
         to: mail.to,
         subject: mail.subject,
@@ -73,7 +88,7 @@ function folderTransport(config: Config, logger: Logger): MailTransport {
         'mail written to outbox folder',
       );
     },
-    close: () => builder.close(),
+    close: builder.close,
   };
 }
 

@@ -1,7 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
 import { AppError } from '../lib/errors.js';
 import { normaliseEmail } from '../modules/users/repository.js';
@@ -36,8 +35,9 @@ async function rateLimits(app: FastifyInstance) {
   const { rateLimit: limits, redisUrl } = app.config;
   const windowMs = limits.windowSeconds * 1000;
 
+  // Loaded only when configured: a single instance without Redis never pays its memory.
   const redis = redisUrl
-    ? new Redis(redisUrl, {
+    ? new (await import('ioredis')).Redis(redisUrl, {
         // Fail fast while Redis is down instead of queueing requests behind it.
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
