@@ -93,6 +93,21 @@ export const userRoles = pgTable(
   ],
 );
 
+/**
+ * Each user's roles and the union of their permissions, as the per-request auth query reads
+ * them: one primary-key lookup instead of a scan of user_roles joined to role_permissions.
+ * Derived data, always current: triggers on user_roles and role_permissions rewrite a user's row
+ * in the same transaction as the grant or revocation (migration 0005_user_grants_sync), so a
+ * change still takes effect on the very next request. The app only reads it.
+ */
+export const userGrants = pgTable('user_grants', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  roles: text('roles').array().notNull().default(sql`'{}'`),
+  permissions: text('permissions').array().notNull().default(sql`'{}'`),
+});
+
 export const sessions = pgTable(
   'sessions',
   {

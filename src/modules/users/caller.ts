@@ -19,7 +19,9 @@ export interface Caller {
 /**
  * One round trip per authenticated request: the session must be live, the user active, and the
  * roles and the union of their permissions come from the database, never from the token.
- * A named (prepared) statement on PostgreSQL.
+ * Three primary-key lookups: user_grants holds each user's roles and permissions, kept current
+ * by triggers in the granting transaction (see the schema). A named (prepared) statement on
+ * PostgreSQL.
  */
 const LOAD_CALLER = `
 select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "emailVerified",
@@ -28,13 +30,7 @@ select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "e
        coalesce(g.roles, '{}') as roles, coalesce(g.permissions, '{}') as permissions
   from sessions s
   join users u on u.id = s.user_id
-  cross join lateral (
-    select array_agg(distinct ur.role_name) as roles,
-           array_agg(distinct rp.permission_name)
-             filter (where rp.permission_name is not null) as permissions
-      from user_roles ur
-      left join role_permissions rp on rp.role_name = ur.role_name
-     where ur.user_id = u.id) g
+  left join user_grants g on g.user_id = u.id
  where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3 and u.is_active`;
 
 export async function loadCaller(
