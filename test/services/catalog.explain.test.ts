@@ -2,6 +2,8 @@ import { Placeholder, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { loginAs } from '../helpers/users.js';
+import { onPostgres, POSTGRES_ONLY } from '../rbac/databases.js';
 
 /**
  * The catalog's queries use indexes. Each plan is EXPLAINed from the very query builder the route
@@ -64,11 +66,11 @@ async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
  * CatalogReader prepares it, and EXPLAIN EXECUTE shows the generic plan for the given values.
  */
 async function genericPlan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
-  const values: Record<string, unknown> = { limit: 21, ...filter };
+  const values: Record<string, unknown> = { ...filter };
   const parameters = Object.fromEntries(
     Object.keys(values).map((name) => [name, sql.placeholder(name)]),
   );
-  const prepared = catalogQuery(t.app.db, parameters as never).toSQL();
+  const prepared = catalogQuery(t.app.db, { ...parameters, limit: 21 }).toSQL();
   const args = prepared.params.map((param) =>
     param instanceof Placeholder ? values[param.name] : param,
   );
@@ -81,7 +83,9 @@ async function genericPlan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNo
     await tx.execute(sql.raw(`prepare catalog_generic as ${prepared.sql}`));
     try {
       const result = await tx.execute(
-        sql.raw(`explain (format json) execute catalog_generic(${args.map(literal).join(', ')})`),
+        sql.raw(
+          `explain (format json) execute catalog_generic${args.length ? `(${args.map(literal).join(', ')})` : ''}`,
+        ),
       );
       return planOf(result as unknown as Rows);
     } finally {
@@ -188,4 +192,34 @@ describe(`catalog query plans on ${SERVICES} services`, () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.isActive).toBe(true);
   });
+});
+
+describe('the route keeps its plans (PostgreSQL)', () => {
+  /**
+   * Requests one at a time go through the same pooled connection (node-postgres hands out the
+   * most recently released one), so its pg_prepared_statements shows what PostgreSQL did.
+   */
+  it.skipIf(!onPostgres)(
+    `after its first calls, the first page runs from a kept generic plan, not a fresh plan each time ${POSTGRES_ONLY}`,
+    async () => {
+      const viewer = await loginAs(t, ['homeowner']);
+      for (let i = 0; i < 8; i++) {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: '/services?limit=20',
+          headers: viewer.headers,
+        });
+        expect(res.statusCode).toBe(200);
+      }
+      const result = (await t.app.db.execute(
+        sql`select generic_plans::int as generic, custom_plans::int as custom
+              from pg_prepared_statements where name = 'catalog_all_21'`,
+      )) as unknown as { rows: Array<{ generic: number; custom: number }> };
+      const [statement] = result.rows;
+      expect(statement, 'catalog_all_21 is prepared on this connection').toBeDefined();
+      // PostgreSQL plans the first five calls afresh, then keeps the generic plan.
+      expect(statement!.custom).toBeLessThanOrEqual(5);
+      expect(statement!.generic).toBeGreaterThanOrEqual(3);
+    },
+  );
 });

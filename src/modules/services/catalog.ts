@@ -15,7 +15,10 @@ export interface CatalogFilter {
 }
 
 /** A filter whose values are either given or left as placeholders of a prepared statement. */
-type Parameters = { [K in keyof CatalogFilter]: CatalogFilter[K] | Placeholder };
+type Parameters = { [K in keyof Omit<CatalogFilter, 'limit'>]: CatalogFilter[K] | Placeholder } & {
+  /** Written into the SQL as a literal, never a parameter: see CatalogReader. */
+  limit: number;
+};
 
 const columns = { ...serviceColumns, provider: { id: users.id, fullName: users.fullName } };
 const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActive}`);
@@ -45,7 +48,7 @@ export function catalogQuery(db: Db, filter: Parameters) {
       .innerJoin(users, activeProvider)
       .where(and(...conditions))
       .orderBy(desc(serviceAreas.serviceId))
-      .limit(filter.limit);
+      .limit(literal(filter.limit));
   }
   if (filter.category) conditions.push(eq(services.category, filter.category));
   if (filter.after) conditions.push(lt(services.id, filter.after));
@@ -55,16 +58,29 @@ export function catalogQuery(db: Db, filter: Parameters) {
     .innerJoin(users, activeProvider)
     .where(and(...conditions))
     .orderBy(newestFirst)
-    .limit(filter.limit);
+    .limit(literal(filter.limit));
 }
+
+/** Drizzle binds a numeric LIMIT as a parameter; an SQL chunk goes into the text as it is. */
+const literal = (rows: number) => sql.raw(String(Math.trunc(rows))) as unknown as number;
 
 type Prepared = ReturnType<ReturnType<typeof catalogQuery>['prepare']>;
 const FILTERS = ['category', 'postalCode', 'q', 'after'] as const;
+/** Rows a statement fetches: a page size plus the one row that says there is more. */
+const ROW_BUCKETS = [11, 21, 51, 101];
 
 /**
- * Runs the catalog as named prepared statements, one per combination of filters present (16 at
- * most): PostgreSQL parses and plans each once per connection instead of on every request,
- * which was most of a catalog request's database time, and the SQL is built once per app.
+ * Runs the catalog as named prepared statements, one per combination of filters present and
+ * bucket of page size: PostgreSQL parses each once per connection, the SQL is built once per
+ * app, and the plan is kept rather than made anew on every request (planning was most of a
+ * catalog request's database time).
+ *
+ * The LIMIT is a literal of the statement: with `LIMIT $n` the plan PostgreSQL would keep prices
+ * the scan for a tenth of the table, never beats a fresh plan, and every call is planned again.
+ * A page size between buckets fetches up to the next bucket and the extra rows are dropped
+ * (toPage), so a connection holds at most 16 × 4 statements. With `q` the words' frequency
+ * decides between the full-text index and the ordered scan, so PostgreSQL keeps planning those
+ * per call, as it chooses to.
  */
 export class CatalogReader {
   readonly #db: Db;
@@ -76,11 +92,12 @@ export class CatalogReader {
 
   /** Active services of active providers: a disabled provider's services leave at once. */
   list(filter: CatalogFilter) {
+    const rows = ROW_BUCKETS.find((bucket) => bucket >= filter.limit) ?? filter.limit;
     const present = FILTERS.filter((name) => filter[name]);
-    const shape = present.join('_') || 'all';
+    const shape = `${present.join('_') || 'all'}_${rows}`;
     let prepared = this.#prepared.get(shape);
     if (!prepared) {
-      const parameters: Parameters = { limit: sql.placeholder('limit') };
+      const parameters: Parameters = { limit: rows };
       for (const name of present) Object.assign(parameters, { [name]: sql.placeholder(name) });
       prepared = catalogQuery(this.#db, parameters).prepare(`catalog_${shape}`);
       this.#prepared.set(shape, prepared);
