@@ -1,7 +1,7 @@
 import { badRequest } from '../../lib/errors.js';
+import { withTrimmedStrings } from '../../lib/text.js';
 import type { PropertyValues } from './repository.js';
 import type { PropertyInput, PropertyPatch } from './schemas.js';
-import { withTrimmedStrings } from './text.js';
 
 /** "Next year" moves with the calendar, so it is checked per request against the app's clock. */
 function assertYearBuilt(yearBuilt: number | null | undefined, now: Date): void {

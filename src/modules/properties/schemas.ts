@@ -1,8 +1,8 @@
 import { type Static, Type } from 'typebox';
 import { PROPERTY_TYPES } from '../../db/schema.js';
 import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
+import { Line, Nullable, Paragraph, PostalCode } from '../../lib/text.js';
 import { COUNTRY_CODES } from './countries.js';
-import { Line, Nullable, Paragraph, PostalCode } from './text.js';
 
 export const YEAR_BUILT_MIN = 1600;
 export const FLOOR_AREA_MAX = 10_000_000;

@@ -1,6 +1,6 @@
 import type { PricingModel } from '../../db/schema.js';
 import { badRequest } from '../../lib/errors.js';
-import { withTrimmedStrings } from '../properties/text.js';
+import { withTrimmedStrings } from '../../lib/text.js';
 import type { ServiceValues } from './repository.js';
 import type { ServiceInput, ServicePatch } from './schemas.js';
 

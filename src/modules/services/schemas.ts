@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { PRICING_MODELS, SERVICE_CATEGORIES } from '../../db/schema.js';
 import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
-import { Line, Nullable, Paragraph, PostalCode } from '../properties/text.js';
+import { Line, Nullable, Paragraph, PostalCode } from '../../lib/text.js';
 import { CURRENCY_CODES } from './currencies.js';
 
 export const PRICE_CENTS_MAX = 100_000_000;
