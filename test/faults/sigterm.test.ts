@@ -129,7 +129,9 @@ function report(title: string, outcome: Outcome) {
 }
 
 function expectInFlightCompleted(outcome: Outcome) {
-  expect(outcome.newConnections === 'refused' || outcome.newConnections === 503).toBe(true);
+  // Refused at connect, accepted into the backlog just as the listener closed and then dropped
+  // unanswered ('closed'), or answered 503: all three are new work turned away, never served.
+  expect(['refused', 'closed', 503]).toContain(outcome.newConnections);
   expect(outcome.responses.map((r) => r.status)).toEqual([200, 200, 200]);
   const [first, second, third] = outcome.responses.map((r) => JSON.parse(r.body));
   expect(first).toMatchObject({ token_type: 'bearer' });
