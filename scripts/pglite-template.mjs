@@ -3,13 +3,13 @@
 // (about 0.7 s) instead. Migrations still run at start, so a template older than the code is safe.
 import { rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
+import { pgliteDatabase } from '../dist/db/client.js';
 
 const target = 'dist/db/pglite-template.tar.gz';
 rmSync(target, { force: true });
 const client = await PGlite.create();
-await migrate(drizzle({ client }), { migrationsFolder: 'dist/db/migrations' });
+// The app's own migrate(), from the compiled client: the same migrations folder and journal.
+await (await pgliteDatabase(client)).migrate();
 // Compact before packing, as a fresh data directory would be.
 await client.exec('vacuum');
 const archive = await client.dumpDataDir('gzip');

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mailbox, type ReceivedMail, tokenFrom } from '../helpers/mailbox.js';
+import { freePort } from '../helpers/net.js';
 
 /**
  * docs/api-usage.md is executable: every ```sh block runs, in order, with bash against the real
@@ -66,18 +66,6 @@ function examples(markdown: string): Example[] {
     });
   }
   return found;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Bounded polling: `probe` until it returns a value, or fail after `timeoutMs`. */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { now } from '../helpers/net.js';
 import { AppProcess } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { call, login, tally } from './support/http.js';
-import { now } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { insertUser, PASSWORD } from './support/users.js';
 

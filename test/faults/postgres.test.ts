@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { now, pollUntil } from '../helpers/net.js';
 import { AppProcess } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { call, LoadLoop, login, type Sample, tally } from './support/http.js';
-import { now, pollUntil } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { insertUser, PASSWORD, uniqueEmail } from './support/users.js';
 

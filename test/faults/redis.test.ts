@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { now, pollUntil } from '../helpers/net.js';
 import { AppProcess } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { type Answer, call, tally } from './support/http.js';
-import { now, pollUntil } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { PrivateRedis } from './support/private-redis.js';
 import { insertUser, PASSWORD, uniqueEmail } from './support/users.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { now, within } from '../helpers/net.js';
 import { AppProcess } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { call, LoadLoop, tally } from './support/http.js';
-import { now, within } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { PASSWORD, uniqueEmail } from './support/users.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { now, pollUntil, within } from '../helpers/net.js';
 import { AppProcess, type Exit } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { call, LoadLoop, login, type Sample, tally } from './support/http.js';
-import { now, pollUntil, within } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { newConnectionOutcome, RawRequest, type RawResponse } from './support/raw-http.js';
 import { insertUser } from './support/users.js';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Mailbox, type ReceivedMail } from '../helpers/mailbox.js';
+import { freePort, now, pollUntil, within } from '../helpers/net.js';
 import { AppProcess } from './support/app-process.js';
 import { Resources } from './support/cleanup.js';
 import { call } from './support/http.js';
-import { freePort, now, pollUntil, within } from './support/net.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { insertUser, PASSWORD, uniqueEmail } from './support/users.js';
 

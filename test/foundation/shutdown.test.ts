@@ -9,14 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { roles } from '../../src/db/schema.js';
-import {
-  type Answer,
-  buildAppWith,
-  deferred,
-  expectProblem,
-  freePort,
-  httpGet,
-} from './support.js';
+import { freePort } from '../helpers/net.js';
+import { type Answer, buildAppWith, deferred, expectProblem, httpGet } from './support.js';
 
 /** An app with routes that wait for the test, and a preClose step the test can hold open. */
 async function appWithGates() {

@@ -1,5 +1,4 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
@@ -72,19 +71,6 @@ export function expectProblem(res: Answer, status: number, code: string) {
   expect(body).not.toHaveProperty('stack');
   expect(res.body).not.toMatch(/\n\s+at /);
   return body;
-}
-
-/** A port that was free a moment ago (for a child process that must be told where to listen). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
 }
 
 /**

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort, pollUntil, within } from '../../helpers/net.js';
 import { onProcessExit } from './cleanup.js';
-import { freePort, pollUntil, within } from './net.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER = path.join(ROOT, 'src', 'server.ts');

@@ -1,4 +1,4 @@
-import { delay, now } from './net.js';
+import { delay, now } from '../../helpers/net.js';
 
 export interface Answer {
   /** 0 when no HTTP answer came (connection refused, reset, timeout). */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../helpers/net.js';
 import { onProcessExit } from './cleanup.js';
-import { freePort } from './net.js';
 
 const run = promisify(execFile);
 

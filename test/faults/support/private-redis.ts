@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { freePort, within } from '../../helpers/net.js';
 import { onProcessExit } from './cleanup.js';
-import { freePort, within } from './net.js';
 
 /**
  * A redis-server of the test's own, a child process on its own loopback port, no persistence.

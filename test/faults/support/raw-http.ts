@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { within } from './net.js';
+import { within } from '../../helpers/net.js';
 
 export interface RawResponse {
   status: number;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-/** A TCP port nothing listens on right now (the kernel picks it), on loopback. */
+/** A TCP port nothing listens on right now (the kernel picks it), on loopback: for a child process or server a test starts. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
