@@ -141,6 +141,23 @@ describe('with PUBLIC_APP_URL unset', () => {
   });
 });
 
+describe('with PUBLIC_APP_URL unset in production', () => {
+  it('says at start where the links in mails will point', async () => {
+    const production = await createTestApp({
+      env: { ...API_LINKS, NODE_ENV: 'production', BCRYPT_COST: '12', HOST: '0.0.0.0' },
+      noSmtp: true,
+    });
+    try {
+      const warning = production.logs
+        .map((line) => JSON.parse(line))
+        .find((entry) => /no PUBLIC_APP_URL in production/.test(entry.msg));
+      expect(warning).toMatchObject({ level: 40, links: 'http://localhost:3000' });
+    } finally {
+      await production.close();
+    }
+  });
+});
+
 describe('with PUBLIC_APP_URL set', () => {
   it('links the mails to the front end, as before, with its sign-in page', async () => {
     const front = await createTestApp({ env: { PUBLIC_APP_URL: 'https://app.example.com/' } });
