@@ -13,6 +13,7 @@ import { PasswordHasher } from './modules/auth/passwords.js';
 import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import healthRoutes from './modules/health/routes.js';
+import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import adminRoutes from './modules/rbac/routes.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
@@ -151,6 +152,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes);
   await app.register(sessionRoutes);
+  await app.register(accountPages);
   await app.register(usersRoutes);
   await app.register(adminRoutes);
   await app.register(propertiesRoutes);

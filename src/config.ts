@@ -40,7 +40,13 @@ export interface Config {
   passwordPepper: string;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Base of the links in mails: PUBLIC_APP_URL, or this API's own address when that is unset. */
   publicAppUrl: string;
+  /**
+   * Who serves the pages those links open: a front end at PUBLIC_APP_URL, or, with PUBLIC_APP_URL
+   * unset, this API itself (GET /verify-email, /reset-password, /forgot-password).
+   */
+  linkPages: 'frontend' | 'api';
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   redisUrl: string | undefined;
@@ -121,6 +127,16 @@ function email(env: Env, name: string): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^[^\s@]+@[^\s@]+$/.test(raw)) throw new ConfigError(name, 'is not an email address');
   return raw.toLowerCase();
+}
+
+/**
+ * The API's own address as a person on this machine reaches it: a wildcard or loopback HOST is
+ * reached as localhost. Never taken from a request's Host header, which a client chooses.
+ */
+function ownUrl(host: string, port: number): string {
+  const wildcardOrLoopback = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host);
+  const name = wildcardOrLoopback ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 function parseTrustProxy(env: Env): TrustProxy {
@@ -227,9 +243,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters');
   }
 
-  const publicAppUrl = (
-    url(env, 'PUBLIC_APP_URL', ['http:', 'https:']) ?? 'http://localhost:3000'
-  ).replace(/\/+$/, '');
+  const frontendUrl = url(env, 'PUBLIC_APP_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = read(env, 'HOST') ?? '127.0.0.1';
   const mailFrom = read(env, 'MAIL_FROM') ?? 'no-reply@localhost';
   if (!/^[^\s@]+@[^\s@]+$/.test(mailFrom.replace(/^.*<(.+)>$/, '$1'))) {
     throw new ConfigError('MAIL_FROM', 'is not an email address');
@@ -237,8 +253,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     nodeEnv,
-    port: integer(env, 'PORT', 3000, 0, 65535),
-    host: read(env, 'HOST') ?? '127.0.0.1',
+    port,
+    host,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir,
     jwtSecret: resolveSecret(env, 'JWT_SECRET', nodeEnv, dataDir, '.jwt-secret'),
@@ -251,7 +267,8 @@ export function loadConfig(env: Env = process.env): Config {
     passwordPepper: resolveSecret(env, 'PASSWORD_PEPPER', nodeEnv, dataDir, '.password-pepper'),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom,
-    publicAppUrl,
+    publicAppUrl: frontendUrl ?? ownUrl(host, port),
+    linkPages: frontendUrl ? 'frontend' : 'api',
     adminEmail,
     adminPassword,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),

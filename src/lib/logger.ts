@@ -17,6 +17,32 @@ const REDACT = [
   'token',
 ];
 
+/** Mail links carry one-time tokens in their query (GET /verify-email?token=…): never log them. */
+const QUERY_SECRETS = /([?&](?:token|access_token|refresh_token)=)[^&#]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(QUERY_SECRETS, '$1[redacted]');
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's own request serializer, with the query's secrets redacted. */
+function serializeRequest(request: LoggedRequest) {
+  return {
+    method: request.method,
+    url: typeof request.url === 'string' ? redactUrl(request.url) : request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 export function createLogger(
   config: Pick<Config, 'logLevel'>,
   destination?: DestinationStream,
@@ -25,6 +51,7 @@ export function createLogger(
     {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
       base: { service: 'homefront' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

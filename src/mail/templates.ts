@@ -61,19 +61,35 @@ export function verifyEmailMail(
   };
 }
 
-export function alreadyRegisteredMail(appUrl: string, name: string): MailContent {
+/**
+ * A front end has a sign-in page; the API alone has none (it answers POST /auth/login), so
+ * without one the mail offers only the reset page, which the API serves itself.
+ */
+export function alreadyRegisteredMail(
+  appUrl: string,
+  name: string,
+  pages: 'frontend' | 'api',
+): MailContent {
   const login = `${appUrl}/login`;
   const reset = `${appUrl}/forgot-password`;
   const lines = [
     `Hello ${name},`,
     'Someone (perhaps you) tried to create a Homefront account with this email address, but you already have one.',
-    `Sign in at ${login}, or if you forgot your password, reset it at ${reset}.`,
+    pages === 'frontend'
+      ? `Sign in at ${login}, or if you forgot your password, reset it at ${reset}.`
+      : `Sign in with this address and your password, or if you forgot your password, reset it at ${reset}.`,
     'If this was not you, you can ignore this message; your account has not changed.',
   ];
   return {
     subject: 'You already have a Homefront account',
     text: `${lines.join('\n\n')}\n`,
-    html: layout('You already have an account', lines, { label: 'Sign in', href: login }),
+    html: layout(
+      'You already have an account',
+      lines,
+      pages === 'frontend'
+        ? { label: 'Sign in', href: login }
+        : { label: 'Reset password', href: reset },
+    ),
   };
 }
 

@@ -97,6 +97,22 @@ export function toAppError(error: FastifyError | Error): AppError {
   return new AppError(500, 'internal_error', 'An unexpected error occurred.');
 }
 
+/**
+ * toAppError, and the log line every failed request gets: unexpected errors with their stack,
+ * the rest as one line. Shared by every renderer of errors (problem+json here, the HTML pages).
+ */
+export function toLoggedAppError(error: FastifyError | Error, request: FastifyRequest): AppError {
+  const problem = toAppError(error);
+  if (problem.statusCode >= 500 && !(error instanceof AppError)) {
+    request.log.error({ err: error }, 'request failed');
+  } else if (problem.statusCode >= 500) {
+    request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed');
+  } else {
+    request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected');
+  }
+  return problem;
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
   const body: ProblemBody = {
     type: problemType(error.code),
@@ -112,17 +128,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
 }
 
 async function errorsPlugin(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = toAppError(error);
-    if (problem.statusCode >= 500 && !(error instanceof AppError)) {
-      request.log.error({ err: error }, 'request failed');
-    } else if (problem.statusCode >= 500) {
-      request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed');
-    } else {
-      request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected');
-    }
-    return sendProblem(request, reply, problem);
-  });
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendProblem(request, reply, toLoggedAppError(error, request)),
+  );
 
   app.setNotFoundHandler((request, reply) =>
     sendProblem(

@@ -31,6 +31,12 @@ async function mail(app: FastifyInstance) {
       'no SMTP_URL in production: mail is only written to DATA_DIR/outbox, nobody receives it',
     );
   }
+  if (app.config.linkPages === 'api' && app.config.nodeEnv === 'production') {
+    app.log.warn(
+      { links: app.config.publicAppUrl },
+      'no PUBLIC_APP_URL in production: the links in mails point at this address',
+    );
+  }
 }
 
 export default fp(mail, { name: 'mail', dependencies: ['startup'] });

@@ -12,6 +12,11 @@ export const TAGS = [
   { name: 'catalog', description: 'The catalog of active services' },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
+  {
+    name: 'pages',
+    description:
+      'HTML pages that the links in mails open when PUBLIC_APP_URL is unset: forms that POST (showing a page never uses a token up), answered with pages, errors included',
+  },
 ];
 
 /**

@@ -156,6 +156,25 @@ describe('loadConfig: values it reads', () => {
     );
   });
 
+  it('links mails to the front end at PUBLIC_APP_URL when it is set', () => {
+    const config = loadConfig(base({ PUBLIC_APP_URL: 'https://app.example.com' }));
+    expect(config.linkPages).toBe('frontend');
+  });
+
+  it.each([
+    [{}, 'http://localhost:3000'],
+    [{ PORT: '8080' }, 'http://localhost:8080'],
+    [{ HOST: '0.0.0.0', PORT: '3000' }, 'http://localhost:3000'],
+    [{ HOST: '::1' }, 'http://localhost:3000'],
+    [{ HOST: '10.0.0.5' }, 'http://10.0.0.5:3000'],
+    [{ HOST: 'fd00::5' }, 'http://[fd00::5]:3000'],
+    [{ HOST: 'api.lan', PORT: '80' }, 'http://api.lan:80'],
+  ])('without PUBLIC_APP_URL links mails to the API itself: %o → %s', (env, expected) => {
+    const config = loadConfig(base({ PUBLIC_APP_URL: undefined, ...env }));
+    expect(config.linkPages).toBe('api');
+    expect(config.publicAppUrl).toBe(expected);
+  });
+
   it('starts in production with its secrets given and bcrypt cost 12', () => {
     const config = loadConfig(production());
     expect(config.nodeEnv).toBe('production');

@@ -101,12 +101,37 @@ describe('GET /openapi.json', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('documents every error response as application/problem+json', () => {
+  it('documents every error response as application/problem+json (as HTML on the pages)', () => {
     for (const { method, path, operation } of operations) {
+      const page = operation.tags?.includes('pages');
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (!(Number(status) >= 400 || /^[45]XX$/.test(status))) continue;
         expect(Object.keys(response.content ?? {}), `${method} ${path} ${status}`).toEqual([
-          'application/problem+json',
+          page ? 'text/html' : 'application/problem+json',
+        ]);
+      }
+    }
+  });
+
+  it('documents the pages as HTML in and out: forms posted, pages answered', () => {
+    const pages = operations.filter(({ operation }) => operation.tags?.includes('pages'));
+    expect(pages.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      'GET /forgot-password',
+      'GET /reset-password',
+      'GET /verify-email',
+      'POST /forgot-password',
+      'POST /reset-password',
+      'POST /verify-email',
+    ]);
+    for (const { method, path, operation } of pages) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(Object.keys(operation.responses?.['200']?.content ?? {}), where).toEqual([
+        'text/html',
+      ]);
+      const body = (operation as { requestBody?: { content?: object } }).requestBody;
+      if (method === 'post') {
+        expect(Object.keys(body?.content ?? {}), where).toEqual([
+          'application/x-www-form-urlencoded',
         ]);
       }
     }

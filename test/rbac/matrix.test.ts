@@ -22,8 +22,17 @@ import {
 const { t, routes } = await createTestAppWithRoutes({ noSmtp: true });
 afterAll(() => t.close());
 
-/** The routes that need no token: the operations endpoints, the docs and API.md's public /auth/*. */
+/**
+ * The routes that need no token: the operations endpoints, the docs, API.md's public /auth/* and
+ * the HTML pages the mail links open (they take the same one-time tokens as /auth/*).
+ */
 const PUBLIC_ROUTES = [
+  'GET /forgot-password',
+  'GET /reset-password',
+  'GET /verify-email',
+  'POST /forgot-password',
+  'POST /reset-password',
+  'POST /verify-email',
   'GET /health/live',
   'GET /health/ready',
   'GET /metrics',

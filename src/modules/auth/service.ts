@@ -124,7 +124,7 @@ export class AuthService {
       await enqueueMail(tx, sealer, clock, {
         to: email,
         template: 'already_registered',
-        content: alreadyRegisteredMail(config.publicAppUrl, existing.fullName),
+        content: alreadyRegisteredMail(config.publicAppUrl, existing.fullName, config.linkPages),
       });
       await recordAudit(tx, logger, context, {
         type: 'user.register_existing_email',
