@@ -22,6 +22,7 @@ import auth from './plugins/auth.js';
 import bootstrapAdmin from './plugins/bootstrap-admin.js';
 import corsPolicy from './plugins/cors.js';
 import errors, { sendProblem } from './plugins/errors.js';
+import jobs from './plugins/jobs.js';
 import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(auth);
   await app.register(openapi);
   await app.register(metrics);
+  await app.register(jobs);
   await app.register(mail);
 
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
@@ -141,7 +143,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
       hasher: passwords,
       accessTokens: app.accessTokens,
       sealer: app.mail.sealer,
-      mail: app.mail.worker,
+      mail: app.jobs,
       logger: app.log,
     }),
   );
