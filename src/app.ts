@@ -15,6 +15,7 @@ import { AuthService } from './modules/auth/service.js';
 import healthRoutes from './modules/health/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import adminRoutes from './modules/rbac/routes.js';
+import retention from './modules/retention/plugin.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
 import usersRoutes from './modules/users/routes.js';
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
   );
 
   await app.register(bootstrapAdmin);
+  await app.register(retention);
 
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes);

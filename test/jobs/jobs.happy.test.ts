@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, mailOutbox } from '../../src/db/schema.js';
+import { periodKey, periodSlot } from '../../src/jobs/registry.js';
 import { insertJob } from '../../src/jobs/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
@@ -129,6 +130,30 @@ describe('idempotent handlers', () => {
     expect(t.mailbox.to(email)).toHaveLength(1);
     const [after] = await t.app.db.select().from(mailOutbox).where(eq(mailOutbox.id, mail!.id));
     expect(after).toEqual(mail);
+  });
+});
+
+describe('periodic jobs', () => {
+  const hour = 3600;
+  const pending = async () =>
+    (await jobRows(t, 'retention')).filter((row) => row.state === 'pending');
+
+  it('keep exactly the next interval’s run scheduled, one row per interval', async () => {
+    const rows = await jobRows(t, 'retention');
+    const keys = rows.map((row) => row.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const nextSlot = periodSlot(hour, t.clock.now()) + 1;
+    expect(await pending()).toMatchObject([
+      { key: periodKey(hour, nextSlot), runAt: new Date(nextSlot * hour * 1000) },
+    ]);
+
+    t.clock.advance(nextSlot * hour - t.clock.now().getTime() / 1000);
+    await t.app.jobs.runDue();
+    const ran = (await jobRows(t, 'retention')).find(
+      (row) => row.key === periodKey(hour, nextSlot),
+    );
+    expect(ran).toMatchObject({ state: 'done', attempts: 1 });
+    expect(await pending()).toMatchObject([{ key: periodKey(hour, nextSlot + 1) }]);
   });
 });
 

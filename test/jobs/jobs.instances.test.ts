@@ -45,4 +45,11 @@ describe.skipIf(!onPostgres)('two instances on one database (PostgreSQL only)', 
     const rows = await jobRows(a, 'test.shared');
     expect(rows.every((row) => row.state === 'done' && row.attempts === 1)).toBe(true);
   });
+
+  it('agree on the periodic jobs: one row per interval, whoever started first', async () => {
+    const rows = await jobRows(a, 'retention');
+    const keys = rows.map((row) => row.key);
+    expect(rows.filter((row) => row.state === 'pending')).toHaveLength(1);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
 });
