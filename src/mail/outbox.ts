@@ -46,7 +46,7 @@ export interface MailWorker {
 }
 
 export const MAIL_DELIVERY_JOB = 'mail.deliver';
-/** 2 s, 4 s, 8 s … capped at 15 minutes; given up after 12 attempts (about 1 h 30 min). */
+/** 2 s, 4 s, 8 s … capped at 15 minutes; given up after 12 attempts (about 47 minutes of backoff). */
 const MAIL_BACKOFF = { baseSeconds: 2, maxSeconds: 900 };
 const MAIL_MAX_ATTEMPTS = 12;
 /** SMTP gives up well within this (10 s connect, 10 s greeting, 20 s socket). */
