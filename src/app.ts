@@ -16,6 +16,7 @@ import healthRoutes from './modules/health/routes.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import adminRoutes from './modules/rbac/routes.js';
+import retention from './modules/retention/plugin.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
 import usersRoutes from './modules/users/routes.js';
@@ -23,6 +24,7 @@ import auth from './plugins/auth.js';
 import bootstrapAdmin from './plugins/bootstrap-admin.js';
 import corsPolicy from './plugins/cors.js';
 import errors, { sendProblem } from './plugins/errors.js';
+import jobs from './plugins/jobs.js';
 import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -129,6 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(auth);
   await app.register(openapi);
   await app.register(metrics);
+  await app.register(jobs);
   await app.register(mail);
 
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
@@ -142,12 +145,13 @@ export async function buildApp(config: Config, deps: AppDeps) {
       hasher: passwords,
       accessTokens: app.accessTokens,
       sealer: app.mail.sealer,
-      mail: app.mail.worker,
+      mail: app.jobs,
       logger: app.log,
     }),
   );
 
   await app.register(bootstrapAdmin);
+  await app.register(retention);
 
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes);

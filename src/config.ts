@@ -23,6 +23,15 @@ export interface RateLimitConfig {
   mailsPerEmailPerHour: number;
 }
 
+export interface RetentionConfig {
+  /** Finished rows (sent mail, dead sessions and tokens, finished jobs) older than this go. */
+  days: number;
+  /** Audit events older than this go; 0 keeps them forever. */
+  auditDays: number;
+  /** Rows deleted per statement. */
+  batchSize: number;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -63,6 +72,7 @@ export interface Config {
   dbStatementTimeoutMs: number;
   dbConnectTimeoutMs: number;
   dbPoolMax: number;
+  retention: RetentionConfig;
 }
 
 export class ConfigError extends Error {
@@ -290,11 +300,23 @@ export function loadConfig(env: Env = process.env): Config {
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 120_000),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
+    retention: {
+      days: integer(env, 'RETENTION_DAYS', 30, 1, 3650),
+      auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
+      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 1000, 1, 100_000),
+    },
   };
   if (config.webConcurrency > 1 && !config.databaseUrl) {
     throw new ConfigError(
       'WEB_CONCURRENCY',
       'above 1 needs DATABASE_URL: the embedded database serves one process',
+    );
+  }
+  const { days, auditDays } = config.retention;
+  if (auditDays !== 0 && auditDays < days) {
+    throw new ConfigError(
+      'AUDIT_RETENTION_DAYS',
+      `must be 0 (keep forever) or at least RETENTION_DAYS (${days}), got ${auditDays}`,
     );
   }
   return Object.freeze(config);

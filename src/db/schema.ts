@@ -124,7 +124,11 @@ export const sessions = pgTable(
     revokedAt: tstz('revoked_at'),
     revokedReason: text('revoked_reason'),
   },
-  (t) => [index('sessions_user_idx').on(t.userId)],
+  (t) => [
+    index('sessions_user_idx').on(t.userId),
+    // Retention: when the session died (least() skips a null revokedAt).
+    index('sessions_ended_idx').on(sql`least(${t.expiresAt}, ${t.revokedAt})`),
+  ],
 );
 
 /**
@@ -145,6 +149,7 @@ export const refreshTokens = pgTable(
   (t) => [
     uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash),
     index('refresh_tokens_session_idx').on(t.sessionId),
+    index('refresh_tokens_used_idx').on(t.usedAt).where(sql`${t.usedAt} is not null`),
   ],
 );
 
@@ -168,6 +173,8 @@ export const oneTimeTokens = pgTable(
   (t) => [
     uniqueIndex('one_time_tokens_hash_key').on(t.tokenHash),
     index('one_time_tokens_user_idx').on(t.userId, t.purpose),
+    // Retention: when the token stopped being usable.
+    index('one_time_tokens_ended_idx').on(sql`least(${t.consumedAt}, ${t.expiresAt})`),
     check('one_time_tokens_purpose', sql`${t.purpose} in ('verify_email', 'reset_password')`),
   ],
 );
@@ -189,14 +196,16 @@ export const auditEvents = pgTable(
     index('audit_events_actor_idx').on(t.actorId, t.id),
     index('audit_events_subject_idx').on(t.subjectId, t.id),
     index('audit_events_type_idx').on(t.type, t.id),
+    index('audit_events_created_idx').on(t.createdAt),
   ],
 );
 
 export type MailStatus = 'pending' | 'sent' | 'failed';
 
 /**
- * Transactional outbox: a mail is written in the same transaction as the token it carries and
- * delivered by a worker. The body is encrypted at rest (it holds a live token) and erased once sent.
+ * Transactional outbox: a mail is written in the same transaction as the token it carries, with
+ * a `mail.deliver` job that sends it (retries and backoff are the job's). The body is encrypted
+ * at rest (it holds a live token) and erased once sent or given up.
  */
 export const mailOutbox = pgTable(
   'mail_outbox',
@@ -207,16 +216,50 @@ export const mailOutbox = pgTable(
     template: text('template').notNull(),
     payload: text('payload'),
     status: text('status').$type<MailStatus>().notNull().default('pending'),
+    /** Delivery attempts so far, and the last failure: kept here for operators to read. */
     attempts: integer('attempts').notNull().default(0),
-    /** Next delivery attempt; a worker that claims the row pushes it forward as a lease. */
-    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
     lastError: text('last_error'),
     createdAt: tstz('created_at').notNull().defaultNow(),
     sentAt: tstz('sent_at'),
   },
   (t) => [
-    index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('mail_outbox_finished_idx').on(t.createdAt).where(sql`${t.status} <> 'pending'`),
     check('mail_outbox_status', sql`${t.status} in ('pending', 'sent', 'failed')`),
+  ],
+);
+
+export type JobState = 'pending' | 'done' | 'failed';
+
+/**
+ * The durable job queue (src/jobs): timers and background work, scheduled in the transaction of
+ * the change that needs them. A worker claims due rows with SKIP LOCKED and a lease
+ * (`lockedUntil`), so instances share the queue and never run one job at the same time; a
+ * failed run is retried with backoff until `maxAttempts`. `key` makes scheduling idempotent:
+ * one job per (name, key) for as long as its row is kept.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    key: text('key'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    state: text('state').$type<JobState>().notNull().default('pending'),
+    runAt: tstz('run_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    lockedUntil: tstz('locked_until'),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    finishedAt: tstz('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('jobs_name_key').on(t.name, t.key),
+    index('jobs_due_idx').on(t.runAt).where(sql`${t.state} = 'pending'`),
+    index('jobs_finished_idx').on(t.state, t.finishedAt).where(sql`${t.state} <> 'pending'`),
+    check('jobs_state', sql`${t.state} in ('pending', 'done', 'failed')`),
+    check('jobs_attempts', sql`${t.attempts} >= 0 and ${t.maxAttempts} >= 1`),
   ],
 );
 

@@ -1,8 +1,10 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Db } from '../db/client.js';
 import { mailOutbox } from '../db/schema.js';
+import { insertJob } from '../jobs/repository.js';
+import type { JobDefinition } from '../jobs/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { MailContent, MailTemplate } from './templates.js';
 import type { MailTransport } from './transport.js';
@@ -38,133 +40,97 @@ export interface QueuedMail {
   content: MailContent;
 }
 
-/** Writes a mail in the caller's transaction; it is sent only if that transaction commits. */
+/** Whatever delivers queued mail: the job worker, woken after a commit so mail goes out at once. */
+export interface MailWorker {
+  wake(): void;
+}
+
+export const MAIL_DELIVERY_JOB = 'mail.deliver';
+/** 2 s, 4 s, 8 s … capped at 15 minutes; given up after 12 attempts (about 47 minutes of backoff). */
+const MAIL_BACKOFF = { baseSeconds: 2, maxSeconds: 900 };
+const MAIL_MAX_ATTEMPTS = 12;
+/** SMTP gives up well within this (10 s connect, 10 s greeting, 20 s socket). */
+const MAIL_LEASE_SECONDS = 60;
+
+/**
+ * Writes a mail and the job that delivers it in the caller's transaction: it is sent only if
+ * that transaction commits.
+ */
 export async function enqueueMail(tx: Db, sealer: MailSealer, clock: Clock, mail: QueuedMail) {
-  await tx.insert(mailOutbox).values({
-    recipient: mail.to,
-    subject: mail.content.subject,
-    template: mail.template,
-    payload: sealer.seal(mail.content),
-    nextAttemptAt: clock.now(),
+  const [row] = await tx
+    .insert(mailOutbox)
+    .values({
+      recipient: mail.to,
+      subject: mail.content.subject,
+      template: mail.template,
+      payload: sealer.seal(mail.content),
+    })
+    .returning({ id: mailOutbox.id });
+  if (!row) throw new Error('mail insert returned nothing');
+  await insertJob(tx, {
+    name: MAIL_DELIVERY_JOB,
+    key: row.id,
+    payload: { mailId: row.id },
+    runAt: clock.now(),
+    maxAttempts: MAIL_MAX_ATTEMPTS,
   });
 }
 
-const BATCH = 10;
-const LEASE_SECONDS = 60;
-const MAX_ATTEMPTS = 12;
-const POLL_MS = 2_000;
-
-/** 2 s, 4 s, 8 s … capped at 15 minutes. */
-export function backoffSeconds(attempt: number): number {
-  return Math.min(2 ** attempt, 900);
+interface MailDeliveryDeps {
+  db: Db;
+  transport: MailTransport;
+  sealer: MailSealer;
+  clock: Clock;
+  logger: Logger;
 }
 
 /**
- * Delivers queued mail with retries and backoff. Rows are claimed with SKIP LOCKED and a lease,
- * so several instances share the queue and a crashed sender's mail is retried after the lease.
- * Delivery is at-least-once: a crash between the SMTP answer and the "sent" update resends.
+ * Delivers one queued mail; the job queue retries it with backoff. At-least-once: a crash
+ * between the SMTP answer and the "sent" update sends it again. The row keeps the attempts and
+ * the last error for operators, and loses its body once sent or given up.
  */
-export class MailWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
-
-  constructor(
-    private readonly db: Db,
-    private readonly transport: MailTransport,
-    private readonly sealer: MailSealer,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
-
-  start() {
-    this.stopped = false;
-    this.timer = setInterval(() => this.wake(), POLL_MS);
-    this.timer.unref();
-    this.wake();
-  }
-
-  async stop() {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-    this.transport.close();
-  }
-
-  /** Runs a delivery pass now (or right after the current one). */
-  wake(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.drain()
-      .catch((error) => this.logger.warn({ err: error }, 'mail outbox pass failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          void this.wake();
-        }
-      });
-    return this.running;
-  }
-
-  private async drain() {
-    for (;;) {
-      const batch = await this.claim();
-      if (batch.length === 0) return;
-      await Promise.all(batch.map((row) => this.deliver(row)));
-      if (batch.length < BATCH || this.stopped) return;
-    }
-  }
-
-  private async claim() {
-    const now = this.clock.now();
-    const due = this.db
-      .select({ id: mailOutbox.id })
-      .from(mailOutbox)
-      .where(and(eq(mailOutbox.status, 'pending'), lte(mailOutbox.nextAttemptAt, now)))
-      .orderBy(asc(mailOutbox.nextAttemptAt))
-      .limit(BATCH)
-      .for('update', { skipLocked: true });
-    return this.db
-      .update(mailOutbox)
-      .set({
-        nextAttemptAt: new Date(now.getTime() + LEASE_SECONDS * 1000),
-        attempts: sql`${mailOutbox.attempts} + 1`,
-      })
-      .where(inArray(mailOutbox.id, due))
-      .returning();
-  }
-
-  private async deliver(row: typeof mailOutbox.$inferSelect) {
-    try {
-      if (!row.payload) throw new Error('mail has no payload');
-      const content = this.sealer.open(row.payload);
-      await this.transport.send({ id: row.id, to: row.recipient, ...content });
-      await this.db
-        .update(mailOutbox)
-        .set({ status: 'sent', sentAt: this.clock.now(), payload: null, lastError: null })
-        .where(eq(mailOutbox.id, row.id));
-      this.logger.info({ mailId: row.id, template: row.template }, 'mail delivered');
-    } catch (error) {
-      const giveUp = row.attempts >= MAX_ATTEMPTS;
-      const message = error instanceof Error ? error.message : String(error);
-      await this.db
+export function mailDeliveryJob(deps: MailDeliveryDeps): JobDefinition<{ mailId: string }> {
+  const { db, transport, sealer, clock, logger } = deps;
+  const pending = (id: string) => and(eq(mailOutbox.id, id), eq(mailOutbox.status, 'pending'));
+  return {
+    name: MAIL_DELIVERY_JOB,
+    maxAttempts: MAIL_MAX_ATTEMPTS,
+    backoff: MAIL_BACKOFF,
+    leaseSeconds: MAIL_LEASE_SECONDS,
+    async run({ mailId }, job) {
+      const [row] = await db.select().from(mailOutbox).where(pending(mailId));
+      if (!row) return; // already sent or given up: a second run changes nothing
+      try {
+        if (!row.payload) throw new Error('mail has no payload');
+        await transport.send({ id: row.id, to: row.recipient, ...sealer.open(row.payload) });
+      } catch (error) {
+        const giveUp = job.attempt >= job.maxAttempts;
+        const message = error instanceof Error ? error.message : String(error);
+        await db
+          .update(mailOutbox)
+          .set({
+            attempts: job.attempt,
+            lastError: message.slice(0, 500),
+            ...(giveUp ? { status: 'failed' as const, payload: null } : {}),
+          })
+          .where(pending(row.id));
+        logger.warn(
+          { mailId: row.id, attempt: job.attempt, giveUp, err: message },
+          'mail delivery failed',
+        );
+        throw error;
+      }
+      await db
         .update(mailOutbox)
         .set({
-          status: giveUp ? 'failed' : 'pending',
-          payload: giveUp ? null : row.payload,
-          lastError: message.slice(0, 500),
-          nextAttemptAt: new Date(this.clock.now().getTime() + backoffSeconds(row.attempts) * 1000),
+          status: 'sent',
+          sentAt: clock.now(),
+          payload: null,
+          lastError: null,
+          attempts: job.attempt,
         })
-        .where(eq(mailOutbox.id, row.id));
-      this.logger.warn(
-        { mailId: row.id, attempt: row.attempts, giveUp, err: message },
-        'mail delivery failed',
-      );
-    }
-  }
+        .where(pending(row.id));
+      logger.info({ mailId: row.id, template: row.template }, 'mail delivered');
+    },
+  };
 }

@@ -1,30 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { MailSealer, MailWorker } from '../mail/outbox.js';
+import { MailSealer, mailDeliveryJob } from '../mail/outbox.js';
 import { createMailTransport } from '../mail/transport.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    mail: { worker: MailWorker; sealer: MailSealer };
+    mail: { sealer: MailSealer };
   }
 }
 
-/** The outbox worker delivers once migrations are applied, and drains before the pool closes. */
+/** Mail is delivered by the job queue's `mail.deliver` job; the transport closes after it stops. */
 async function mail(app: FastifyInstance) {
   const sealer = new MailSealer(app.config.jwtSecret);
   const transport = createMailTransport(app.config, app.log);
-  const worker = new MailWorker(
-    app.db,
-    transport,
-    sealer,
-    app.clock,
-    app.log.child({ component: 'mail' }),
+  app.jobs.define(
+    mailDeliveryJob({
+      db: app.db,
+      transport,
+      sealer,
+      clock: app.clock,
+      logger: app.log.child({ component: 'mail' }),
+    }),
   );
-  app.decorate('mail', { worker, sealer });
-  app.onDatabaseReady(async () => worker.start());
-  app.addHook('preClose', async () => {
-    await worker.stop();
-  });
+  app.decorate('mail', { sealer });
+  // onClose runs after every preClose hook, so after the job worker has stopped.
+  app.addHook('onClose', async () => transport.close());
   app.log.info({ transport: transport.kind }, 'mail transport configured');
   if (transport.kind === 'outbox-folder' && app.config.nodeEnv === 'production') {
     app.log.warn(
@@ -39,4 +39,4 @@ async function mail(app: FastifyInstance) {
   }
 }
 
-export default fp(mail, { name: 'mail', dependencies: ['startup'] });
+export default fp(mail, { name: 'mail', dependencies: ['startup', 'jobs'] });

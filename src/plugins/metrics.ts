@@ -3,10 +3,18 @@ import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { errors } from '../lib/schemas.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry, for plugins that add their own metrics. */
+    metricsRegistry: Registry;
+  }
+}
+
 /** Prometheus metrics on a registry of this app's own (no global state, several apps per process). */
 async function metrics(app: FastifyInstance) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  app.decorate('metricsRegistry', registry);
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({
     name: 'http_requests_total',

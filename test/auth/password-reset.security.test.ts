@@ -38,7 +38,7 @@ describe('no account enumeration through POST /auth/forgot-password', () => {
     expect(new Set(answers.map(bodyWithoutRequestId)).size).toBe(1);
 
     expect((await t.mailbox.next(known.email)).subject).toMatch(/reset/i);
-    await t.app.mail.worker.wake();
+    await t.app.jobs.runDue();
     expect(t.mailbox.to(known.email)).toHaveLength(1);
     expect(await outboxRows(t, unknown)).toHaveLength(0);
     expect(await outboxRows(t, disabled.email)).toHaveLength(0);

@@ -49,7 +49,7 @@ describe('no account enumeration through POST /auth/register', () => {
     expect(mail.subject).toMatch(/already have/i);
     expect(mail.text).toContain('Hello Existing Owner,');
     expect(mail.text).not.toMatch(/token=/);
-    await t.app.mail.worker.wake();
+    await t.app.jobs.runDue();
     expect(t.mailbox.to(taken.email)).toHaveLength(1);
     expect(await outboxRows(t, taken.email)).toHaveLength(1);
 
@@ -66,7 +66,7 @@ describe('no account enumeration through POST /auth/register', () => {
     await registerRequest(t, { email: fresh });
     const mail = await t.mailbox.next(fresh);
     expect(mail.subject).toMatch(/confirm your email/i);
-    await t.app.mail.worker.wake();
+    await t.app.jobs.runDue();
     expect(t.mailbox.to(fresh)).toHaveLength(1);
     expect(await outboxRowsOf(t, fresh, 'verify_email')).toHaveLength(1);
   });

@@ -81,7 +81,7 @@ describe('a whole account lifecycle', () => {
     secrets.set('other verification token', tokenFrom(await t.mailbox.next(other)));
     await post(t, '/auth/resend-verification', { email: other });
     secrets.set('resent verification token', tokenFrom(await t.mailbox.next(other)));
-    await t.app.mail.worker.wake();
+    await t.app.jobs.runDue();
   });
 });
 

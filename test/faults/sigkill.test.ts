@@ -58,6 +58,7 @@ describe('SIGKILL mid-request', () => {
         bad_tokens: number;
         bad_mails: number;
         orphan_mails: number;
+        mails_without_job: number;
         orphan_tokens: number;
         orphan_roles: number;
         bad_audit: number;
@@ -81,6 +82,9 @@ describe('SIGKILL mid-request', () => {
            (select count(*)::int from per_user where mails <> 1) as bad_mails,
            (select count(*)::int from mail_outbox m
              where not exists (select 1 from users u where u.email = m.recipient)) as orphan_mails,
+           (select count(*)::int from mail_outbox m
+             where not exists (select 1 from jobs j
+                                where j.name = 'mail.deliver' and j.key = m.id::text)) as mails_without_job,
            (select count(*)::int from one_time_tokens t
              where not exists (select 1 from users u where u.id = t.user_id)) as orphan_tokens,
            (select count(*)::int from user_roles r
@@ -124,6 +128,8 @@ describe('SIGKILL mid-request', () => {
         bad_tokens: 0,
         bad_mails: 0,
         orphan_mails: 0,
+        // A queued mail and the job that delivers it are one write: never one without the other.
+        mails_without_job: 0,
         orphan_tokens: 0,
         orphan_roles: 0,
       });

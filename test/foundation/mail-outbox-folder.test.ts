@@ -16,10 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** A delivery pass that starts after everything committed so far, and its end. */
+/** Delivers everything committed so far and waits for it. */
 async function deliverPending() {
-  await t.app.mail.worker.wake();
-  await t.app.mail.worker.wake();
+  await t.app.jobs.runDue();
 }
 
 describe('without SMTP_URL, mail goes to DATA_DIR/outbox', () => {

@@ -1,0 +1,54 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+
+/** Cut-off times: rows that stopped mattering before these go. */
+export interface Cutoffs {
+  /** Sent or failed mail, dead sessions, spent one-time tokens, finished jobs. */
+  finished: Date;
+  /** Used refresh tokens: never sooner than a session can live, so reuse detection holds. */
+  usedRefreshTokens: Date;
+  /** Audit events; null keeps them forever. */
+  audit: Date | null;
+}
+
+const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
+
+/**
+ * One statement per table, each matching an index so that a batch reads only the rows it
+ * deletes. Deleting a session deletes its refresh tokens (on delete cascade).
+ */
+export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where: SQL }> {
+  const targets = [
+    {
+      table: 'mail_outbox',
+      where: sql`status <> 'pending' and created_at < ${at(cutoffs.finished)}`,
+    },
+    { table: 'sessions', where: sql`least(expires_at, revoked_at) < ${at(cutoffs.finished)}` },
+    { table: 'refresh_tokens', where: sql`used_at < ${at(cutoffs.usedRefreshTokens)}` },
+    {
+      table: 'one_time_tokens',
+      where: sql`least(consumed_at, expires_at) < ${at(cutoffs.finished)}`,
+    },
+    {
+      table: 'jobs',
+      where: sql`state in ('done', 'failed') and finished_at < ${at(cutoffs.finished)}`,
+    },
+  ];
+  if (cutoffs.audit) {
+    targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });
+  }
+  return targets;
+}
+
+/** Deletes at most `limit` rows of `table` matching `where`; returns how many went. */
+export async function deleteBatch(db: Db, table: string, where: SQL, limit: number) {
+  const name = sql.identifier(table);
+  const result = (await db.execute(sql`
+    with gone as (
+      delete from ${name} where id in (select id from ${name} where ${where} limit ${limit})
+      returning 1
+    )
+    select count(*)::int as count from gone
+  `)) as unknown as { rows: Array<{ count: number }> };
+  return result.rows[0]?.count ?? 0;
+}
