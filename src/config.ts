@@ -44,6 +44,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   corsOrigins: string[];
   trustProxy: TrustProxy;
   logLevel: LogLevel;
@@ -121,6 +123,17 @@ function email(env: Env, name: string): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^[^\s@]+@[^\s@]+$/.test(raw)) throw new ConfigError(name, 'is not an email address');
   return raw.toLowerCase();
+}
+
+function redisKeyPrefix(env: Env): string {
+  const raw = read(env, 'REDIS_KEY_PREFIX') ?? 'homefront:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      'must be 1-64 letters, digits or any of : _ . - (e.g. "homefront:")',
+    );
+  }
+  return raw;
 }
 
 function parseTrustProxy(env: Env): TrustProxy {
@@ -255,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail,
     adminPassword,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: redisKeyPrefix(env),
     corsOrigins: parseCorsOrigins(env),
     trustProxy: parseTrustProxy(env),
     logLevel,

@@ -82,6 +82,10 @@ export const notFound = (detail = 'The resource does not exist.') =>
   new AppError(404, 'not_found', detail);
 export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
 export const invalidState = (detail: string) => new AppError(409, 'invalid_state', detail);
+export function rateLimited(retryAfterMs: number, detail: string): AppError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new AppError(429, 'rate_limited', detail, undefined, { 'retry-after': String(seconds) });
+}
 export const serviceUnavailable = (detail = 'The service is temporarily unavailable.') =>
   new AppError(503, 'service_unavailable', detail, undefined, { 'retry-after': '1' });
 

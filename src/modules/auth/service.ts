@@ -24,6 +24,7 @@ import { recordAudit } from '../rbac/audit.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import type { Caller } from '../users/caller.js';
 import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import {
@@ -47,6 +48,7 @@ export interface AuthServiceDeps {
   config: Config;
   clock: Clock;
   hasher: PasswordHasher;
+  loginThrottle: LoginThrottle;
   accessTokens: AccessTokens;
   sealer: MailSealer;
   mail: MailWorker;
@@ -179,15 +181,24 @@ export class AuthService {
 
   /**
    * 401 alike for an unknown email and a wrong password (one bcrypt either way); the account's
-   * state (disabled, unverified) is revealed only to someone who knows the password.
+   * state (disabled, unverified) is revealed only to someone who knows the password. The attempt
+   * is counted against the email's throttle before the password is compared.
    */
   async login(rawEmail: string, password: string, context: RequestContext): Promise<TokenPair> {
     const { hasher, logger } = this.deps;
     const email = normaliseEmail(rawEmail);
-    const user = await findUserByEmail(this.db, email);
-    const valid = user
-      ? await hasher.verify(password, user.passwordHash)
-      : await hasher.verifyAgainstDummy(password);
+    const attempt = await this.deps.loginThrottle.reserve(email, context);
+    let user: Awaited<ReturnType<typeof findUserByEmail>>;
+    let valid: boolean;
+    try {
+      user = await findUserByEmail(this.db, email);
+      valid = user
+        ? await hasher.verify(password, user.passwordHash)
+        : await hasher.verifyAgainstDummy(password);
+    } catch (error) {
+      await attempt.abandoned();
+      throw error;
+    }
 
     if (!user || !valid) {
       await recordAudit(this.db, logger, context, {
@@ -197,6 +208,7 @@ export class AuthService {
       });
       throw invalidCredentials();
     }
+    await attempt.succeeded();
     if (!user.isActive) {
       await recordAudit(this.db, logger, context, {
         type: 'auth.login_failed',
