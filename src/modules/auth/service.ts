@@ -25,7 +25,7 @@ import { assertNotLastAdmin } from '../rbac/repository.js';
 import type { Caller } from '../users/caller.js';
 import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
+import { consumeOneTimeToken, issueOneTimeToken, voidOneTimeTokens } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import {
   createSession,
@@ -364,6 +364,7 @@ export class AuthService {
       if (!user?.isActive) throw invalidToken();
       assertAcceptablePassword(newPassword, user.email);
       await tx.update(users).set({ passwordHash, emailVerified: true }).where(eq(users.id, userId));
+      await voidOneTimeTokens(tx, userId, 'password_reset', now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
       await enqueueMail(tx, sealer, clock, {
         to: user.email,
@@ -394,6 +395,7 @@ export class AuthService {
     const now = this.now();
     await this.db.transaction(async (tx) => {
       await tx.update(users).set({ passwordHash }).where(eq(users.id, caller.id));
+      await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
       const revoked = await revokeUserSessions(
         tx,
         caller.id,
@@ -416,7 +418,10 @@ export class AuthService {
     void this.deps.mail.wake();
   }
 
-  /** Deletes the account and, through foreign keys, its sessions, properties and services. */
+  /**
+   * Deletes the account and, through foreign keys, its sessions, one-time tokens, properties and
+   * services.
+   */
   async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
     await this.assertPassword(caller.id, password, '/body/password');
     const now = this.now();
