@@ -105,6 +105,15 @@ export function pgErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * SQLSTATEs that say the database cannot serve anyone right now, whatever the query:
+ * 08xxx connection exceptions; 28xxx the role or its password refused (28000, 28P01);
+ * 3D000 the database does not exist; 53xxx insufficient resources (too many connections, disk
+ * full, out of memory); 57P01-57P05 shutdown, crash, cannot connect now, database dropped, idle
+ * session timeout. A misconfigured DATABASE_URL is an outage to a client, never its fault.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|28|53)[0-9A-Z]{3}$|^3D000$|^57P0[1-5]$/;
+
 /** Connection-level failures: the database is down or unreachable rather than the query wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -117,8 +126,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
         )
       )
         return true;
-      // 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
-      if (/^57P0[123]$/.test(code) || code.startsWith('08')) return true;
+      if (UNAVAILABLE_SQLSTATE.test(code)) return true;
     }
     if (
       typeof message === 'string' &&

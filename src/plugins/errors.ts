@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { describeDatabaseFailure } from '../db/failures.js';
 import {
   AppError,
   type ErrorCode,
@@ -114,7 +115,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
 async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toAppError(error);
-    if (problem.statusCode >= 500 && !(error instanceof AppError)) {
+    if (problem.statusCode === 503 && isDatabaseUnavailable(error)) {
+      // An outage answers every request alike: one line naming the cause each, not a stack.
+      request.log.warn({ cause: describeDatabaseFailure(error) }, 'database unavailable');
+    } else if (problem.statusCode >= 500 && !(error instanceof AppError)) {
       request.log.error({ err: error }, 'request failed');
     } else if (problem.statusCode >= 500) {
       request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed');

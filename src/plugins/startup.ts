@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { describeDatabaseFailure } from '../db/failures.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +40,11 @@ async function startup(app: FastifyInstance) {
         return;
       } catch (error) {
         const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] ?? 5000;
-        app.log.error({ err: error, retryInMs: delay }, 'startup against the database failed');
+        const cause = describeDatabaseFailure(error);
+        app.log.error(
+          { err: error, cause, retryInMs: delay },
+          `startup against the database failed: ${cause}`,
+        );
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
     }
