@@ -94,6 +94,8 @@ export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_CHECK_VIOLATION = '23514';
 export const PG_INVALID_TEXT = '22P02';
+/** character_not_in_repertoire: e.g. a NUL byte, which PostgreSQL text cannot hold. */
+export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 
 export function pgErrorCode(error: unknown): string | undefined {
   let current: unknown = error;

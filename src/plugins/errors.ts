@@ -6,6 +6,7 @@ import {
   type ErrorCode,
   type FieldError,
   isDatabaseUnavailable,
+  PG_CHARACTER_NOT_IN_REPERTOIRE,
   PG_CHECK_VIOLATION,
   PG_FOREIGN_KEY_VIOLATION,
   PG_INVALID_TEXT,
@@ -76,7 +77,12 @@ export function toAppError(error: FastifyError | Error): AppError {
   if (pgCode === PG_UNIQUE_VIOLATION || pgCode === PG_FOREIGN_KEY_VIOLATION) {
     return new AppError(409, 'conflict', 'The change conflicts with the current state.');
   }
-  if (pgCode === PG_CHECK_VIOLATION || pgCode === PG_INVALID_TEXT) {
+  // The last line behind request validation: text PostgreSQL cannot take is the client's input.
+  if (
+    pgCode === PG_CHECK_VIOLATION ||
+    pgCode === PG_INVALID_TEXT ||
+    pgCode === PG_CHARACTER_NOT_IN_REPERTOIRE
+  ) {
     return new AppError(400, 'validation_failed', 'The request is not valid.');
   }
   if (isDatabaseUnavailable(error)) {
