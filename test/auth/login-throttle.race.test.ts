@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../src/db/schema.js';
+import { auditEvents, mailOutbox } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { createUser } from '../helpers/users.js';
 import { GENEROUS_LIMITS } from './support.js';
@@ -15,6 +15,7 @@ import { GENEROUS_LIMITS } from './support.js';
  */
 
 const LIMIT = 10;
+const MAILS = 5;
 const ATTEMPTS = 50;
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,7 +32,12 @@ describe.each(stores)('the login throttle with %s', (_label, env) => {
   beforeAll(async () => {
     t = await createTestApp({
       noSmtp: true,
-      env: { ...GENEROUS_LIMITS, RATE_LIMIT_LOGIN_FAILURES: String(LIMIT), ...env },
+      env: {
+        ...GENEROUS_LIMITS,
+        RATE_LIMIT_LOGIN_FAILURES: String(LIMIT),
+        RATE_LIMIT_MAILS_PER_EMAIL: String(MAILS),
+        ...env,
+      },
     });
   });
   afterAll(() => t.close());
@@ -82,5 +88,27 @@ describe.each(stores)('the login throttle with %s', (_label, env) => {
       expect((await attempt(user.email, 'wrong guess again', '192.0.2.1')).statusCode).toBe(401);
     }
     expect((await attempt(user.email, 'wrong guess again', '192.0.2.1')).statusCode).toBe(429);
+  });
+
+  it(`the mail cap holds too: ${ATTEMPTS} concurrent forgot-password requests for one account queue ${MAILS} mails`, async () => {
+    const user = await createUser(t);
+    const answers = await Promise.all(
+      Array.from({ length: ATTEMPTS }, (_, i) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/auth/forgot-password',
+          payload: { email: user.email },
+          remoteAddress: `203.0.113.${i + 1}`,
+        }),
+      ),
+    );
+    const statuses = answers.map((res) => res.statusCode);
+    expect(statuses.filter((status) => status === 202).length).toBe(MAILS);
+    expect(statuses.filter((status) => status === 429).length).toBe(ATTEMPTS - MAILS);
+    const queued = await t.app.db
+      .select()
+      .from(mailOutbox)
+      .where(eq(mailOutbox.recipient, user.email));
+    expect(queued.length).toBe(MAILS);
   });
 });
