@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { AppError, serviceUnavailable } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
+import { LoginThrottle } from './modules/auth/login-throttle.js';
 import { PasswordHasher } from './modules/auth/passwords.js';
 import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
@@ -143,6 +144,12 @@ export async function buildApp(config: Config, deps: AppDeps) {
       config,
       clock: app.clock,
       hasher: passwords,
+      loginThrottle: new LoginThrottle(
+        app.counters,
+        config.rateLimit.loginFailuresPerEmail,
+        config.rateLimit.windowSeconds * 1000,
+        app.log,
+      ),
       accessTokens: app.accessTokens,
       sealer: app.mail.sealer,
       mail: app.jobs,

@@ -59,6 +59,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   corsOrigins: string[];
   trustProxy: TrustProxy;
   logLevel: LogLevel;
@@ -147,6 +149,17 @@ function ownUrl(host: string, port: number): string {
   const wildcardOrLoopback = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host);
   const name = wildcardOrLoopback ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
   return `http://${name}:${port}`;
+}
+
+function redisKeyPrefix(env: Env): string {
+  const raw = read(env, 'REDIS_KEY_PREFIX') ?? 'homefront:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      'must be 1-64 letters, digits or any of : _ . - (e.g. "homefront:")',
+    );
+  }
+  return raw;
 }
 
 function parseTrustProxy(env: Env): TrustProxy {
@@ -282,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail,
     adminPassword,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: redisKeyPrefix(env),
     corsOrigins: parseCorsOrigins(env),
     trustProxy: parseTrustProxy(env),
     logLevel,

@@ -1,6 +1,7 @@
 import { loadConfig, loadDotEnv } from '../config.js';
 import { createLogger } from '../lib/logger.js';
 import { openDatabase } from './client.js';
+import { describeDatabaseFailure } from './failures.js';
 
 /** `npm run db:migrate`: applies pending migrations and exits (the server also does this on start). */
 async function main() {
@@ -17,9 +18,8 @@ async function main() {
   }
 }
 
+// The cause is the driver's error under drizzle's "Failed query" wrapper: print that, in one line.
 main().catch((error) => {
-  process.stderr.write(
-    `migration failed: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`migration failed: ${describeDatabaseFailure(error)}\n`);
   process.exit(1);
 });

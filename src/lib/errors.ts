@@ -82,6 +82,10 @@ export const notFound = (detail = 'The resource does not exist.') =>
   new AppError(404, 'not_found', detail);
 export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
 export const invalidState = (detail: string) => new AppError(409, 'invalid_state', detail);
+export function rateLimited(retryAfterMs: number, detail: string): AppError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new AppError(429, 'rate_limited', detail, undefined, { 'retry-after': String(seconds) });
+}
 export const serviceUnavailable = (detail = 'The service is temporarily unavailable.') =>
   new AppError(503, 'service_unavailable', detail, undefined, { 'retry-after': '1' });
 
@@ -90,6 +94,8 @@ export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_CHECK_VIOLATION = '23514';
 export const PG_INVALID_TEXT = '22P02';
+/** character_not_in_repertoire: e.g. a NUL byte, which PostgreSQL text cannot hold. */
+export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 
 export function pgErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -100,6 +106,15 @@ export function pgErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * SQLSTATEs that say the database cannot serve anyone right now, whatever the query:
+ * 08xxx connection exceptions; 28xxx the role or its password refused (28000, 28P01);
+ * 3D000 the database does not exist; 53xxx insufficient resources (too many connections, disk
+ * full, out of memory); 57P01-57P05 shutdown, crash, cannot connect now, database dropped, idle
+ * session timeout. A misconfigured DATABASE_URL is an outage to a client, never its fault.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|28|53)[0-9A-Z]{3}$|^3D000$|^57P0[1-5]$/;
 
 /** Connection-level failures: the database is down or unreachable rather than the query wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -113,8 +128,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
         )
       )
         return true;
-      // 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
-      if (/^57P0[123]$/.test(code) || code.startsWith('08')) return true;
+      if (UNAVAILABLE_SQLSTATE.test(code)) return true;
     }
     if (
       typeof message === 'string' &&

@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { Config } from '../config.js';
+import { serializeError } from './log-errors.js';
 
 /** Secrets never reach the log, whichever object they travel in. */
 const REDACT = [
@@ -51,7 +52,9 @@ export function createLogger(
     {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
-      serializers: { req: serializeRequest },
+      // Errors are logged under `err` (pino's and Fastify's convention) or `error`; both go
+      // through the one serializer that keeps query parameters out of the log.
+      serializers: { req: serializeRequest, err: serializeError, error: serializeError },
       base: { service: 'homefront' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

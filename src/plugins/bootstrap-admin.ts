@@ -12,6 +12,7 @@ async function bootstrapAdmin(app: FastifyInstance) {
       const outcome = await ensureAdmin(app.db, app.passwords, app.log, {
         email: adminEmail,
         password: adminPassword,
+        now: app.clock.now(),
       });
       app.log.info({ email: adminEmail, outcome }, 'bootstrap admin checked');
     } catch (error) {

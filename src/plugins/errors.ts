@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { describeDatabaseFailure } from '../db/failures.js';
 import {
   AppError,
   type ErrorCode,
   type FieldError,
   isDatabaseUnavailable,
+  PG_CHARACTER_NOT_IN_REPERTOIRE,
   PG_CHECK_VIOLATION,
   PG_FOREIGN_KEY_VIOLATION,
   PG_INVALID_TEXT,
@@ -75,7 +77,12 @@ export function toAppError(error: FastifyError | Error): AppError {
   if (pgCode === PG_UNIQUE_VIOLATION || pgCode === PG_FOREIGN_KEY_VIOLATION) {
     return new AppError(409, 'conflict', 'The change conflicts with the current state.');
   }
-  if (pgCode === PG_CHECK_VIOLATION || pgCode === PG_INVALID_TEXT) {
+  // The last line behind request validation: text PostgreSQL cannot take is the client's input.
+  if (
+    pgCode === PG_CHECK_VIOLATION ||
+    pgCode === PG_INVALID_TEXT ||
+    pgCode === PG_CHARACTER_NOT_IN_REPERTOIRE
+  ) {
     return new AppError(400, 'validation_failed', 'The request is not valid.');
   }
   if (isDatabaseUnavailable(error)) {
@@ -103,7 +110,10 @@ export function toAppError(error: FastifyError | Error): AppError {
  */
 export function toLoggedAppError(error: FastifyError | Error, request: FastifyRequest): AppError {
   const problem = toAppError(error);
-  if (problem.statusCode >= 500 && !(error instanceof AppError)) {
+  if (problem.statusCode === 503 && isDatabaseUnavailable(error)) {
+    // An outage answers every request alike: one line naming the cause each, not a stack.
+    request.log.warn({ cause: describeDatabaseFailure(error) }, 'database unavailable');
+  } else if (problem.statusCode >= 500 && !(error instanceof AppError)) {
     request.log.error({ err: error }, 'request failed');
   } else if (problem.statusCode >= 500) {
     request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed');

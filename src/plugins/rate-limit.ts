@@ -1,22 +1,21 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
-import { AppError } from '../lib/errors.js';
+import { rateLimited } from '../lib/errors.js';
 import { normaliseEmail } from '../modules/users/repository.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The counters of the per-email limits (login throttle, mail caps): Redis or in-process. */
+    counters: CounterStore;
+  }
   interface FastifyContextConfig {
-    /** 'auth': the stricter per-address limit; 'login': that plus the per-email failure throttle. */
-    rateLimitGroup?: 'auth' | 'login';
+    /** 'auth': the stricter per-address limit of the sensitive auth routes. */
+    rateLimitGroup?: 'auth';
     /** The route sends mail to the body's email: limited per address per hour. */
     mailsPerEmail?: boolean;
   }
-}
-
-function tooMany(retryAfterMs: number, detail: string): AppError {
-  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new AppError(429, 'rate_limited', detail, undefined, { 'retry-after': String(seconds) });
 }
 
 function bodyEmail(request: FastifyRequest): string | undefined {
@@ -26,13 +25,14 @@ function bodyEmail(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Rate limits: a global per-address limit, stricter per-address limits on the auth routes, a
- * throttle on failed logins per normalised email (rotating addresses does not help), and a cap
- * on mails per address. Counters live in Redis when REDIS_URL is set, so instances share them;
- * when Redis is unreachable the limits fail open and say so in the log.
+ * Rate limits: a global per-address limit, stricter per-address limits on the auth routes, and a
+ * cap on mails per address; the counters of the login throttle per normalised email (rotating
+ * addresses does not help; see LoginThrottle) are decorated for the auth service. Counters live
+ * in Redis when REDIS_URL is set, so instances share them; when Redis is unreachable the limits
+ * fail open and say so in the log.
  */
 async function rateLimits(app: FastifyInstance) {
-  const { rateLimit: limits, redisUrl } = app.config;
+  const { rateLimit: limits, redisUrl, redisKeyPrefix } = app.config;
   const windowMs = limits.windowSeconds * 1000;
 
   // Loaded only when configured: a single instance without Redis never pays its memory.
@@ -48,8 +48,25 @@ async function rateLimits(app: FastifyInstance) {
     : undefined;
   redis?.on('error', (error) => app.log.warn({ err: error.message }, 'redis unavailable'));
   const counters: CounterStore = redis
-    ? new RedisCounterStore(redis, app.log)
+    ? new RedisCounterStore(redis, app.log, `${redisKeyPrefix}counter:`)
     : new MemoryCounterStore(() => app.clock.now().getTime());
+  app.decorate('counters', counters);
+  // Without the offline queue, commands fail (open) until the connection is up: give it its
+  // connect timeout before serving, so a fresh instance does not start with its limits open.
+  app.addHook('onReady', async () => {
+    if (!redis || redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        redis.off('error', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 2_000);
+      redis.once('ready', done);
+      redis.once('error', done);
+    });
+  });
   app.addHook('onClose', async () => {
     redis?.disconnect();
   });
@@ -66,7 +83,6 @@ async function rateLimits(app: FastifyInstance) {
     if (route.url.startsWith('/health/') || route.url === '/metrics') {
       route.config = { ...route.config, rateLimit: false };
     }
-    if (group === 'login') addLoginThrottle(route);
     if (route.config?.mailsPerEmail) addMailLimit(route);
   });
 
@@ -77,43 +93,23 @@ async function rateLimits(app: FastifyInstance) {
     hook: 'onRequest',
     enableDraftSpec: true,
     skipOnError: true,
-    nameSpace: 'homefront:rl:',
+    nameSpace: `${redisKeyPrefix}rl:`,
     ...(redis && { redis }),
     errorResponseBuilder: (_request, context) =>
-      tooMany(context.ttl, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`),
+      rateLimited(context.ttl, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`),
   });
 
-  function addLoginThrottle(route: RouteOptions) {
-    const keyOf = (request: FastifyRequest) => {
-      const email = bodyEmail(request);
-      return email ? `login-failures:${email}` : undefined;
-    };
-    const check = async (request: FastifyRequest) => {
-      const key = keyOf(request);
-      if (!key) return;
-      const { count, resetMs } = await counters.peek(key);
-      if (count >= limits.loginFailuresPerEmail) {
-        request.log.warn({ event: 'auth.login_throttled' }, 'login throttled for this email');
-        throw tooMany(resetMs, 'Too many failed sign-ins for this account; try again later.');
-      }
-    };
-    const record = async (request: FastifyRequest, reply: FastifyReply) => {
-      const key = keyOf(request);
-      if (!key) return;
-      if (reply.statusCode === 401) await counters.hit(key, windowMs);
-      else if (reply.statusCode === 200) await counters.reset(key);
-    };
-    route.preHandler = [...[route.preHandler ?? []].flat(), check];
-    route.onResponse = [...[route.onResponse ?? []].flat(), record];
-  }
-
+  // Counted before the mail is queued, and the count it returns is the one checked: atomic.
   function addMailLimit(route: RouteOptions) {
     const limit = async (request: FastifyRequest) => {
       const email = bodyEmail(request);
       if (!email) return;
       const { count, resetMs } = await counters.hit(`mails:${email}`, 3_600_000);
       if (count > limits.mailsPerEmailPerHour) {
-        throw tooMany(resetMs, 'Too many messages requested for this address; try again later.');
+        throw rateLimited(
+          resetMs,
+          'Too many messages requested for this address; try again later.',
+        );
       }
     };
     route.preHandler = [...[route.preHandler ?? []].flat(), limit];

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { describeDatabaseFailure } from '../db/failures.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -7,6 +8,8 @@ declare module 'fastify' {
     onDatabaseReady(task: () => Promise<void>): void;
     /** Resolves once migrations and every startup task have run; the server listens before that. */
     untilStarted(): Promise<void>;
+    /** True once migrations and every startup task have run: readiness waits for it. */
+    readonly started: boolean;
   }
 }
 
@@ -19,18 +22,29 @@ const RETRY_MS = [250, 500, 1000, 2000, 5000];
 async function startup(app: FastifyInstance) {
   const tasks: Array<() => Promise<void>> = [];
   let closed = false;
-  let started: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
+  let done = false;
+  let completed = 0;
 
+  // A task that has finished is not run again when a later one fails and the whole is retried.
   const run = async () => {
     for (let attempt = 0; !closed; attempt++) {
       try {
-        await app.database.migrate();
-        for (const task of tasks) await task();
+        if (completed === 0) {
+          await app.database.migrate();
+          completed = 1;
+        }
+        for (; completed <= tasks.length; completed++) await tasks[completed - 1]?.();
+        done = true;
         app.log.info('database migrated; startup tasks done');
         return;
       } catch (error) {
         const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] ?? 5000;
-        app.log.error({ err: error, retryInMs: delay }, 'startup against the database failed');
+        const cause = describeDatabaseFailure(error);
+        app.log.error(
+          { err: error, cause, retryInMs: delay },
+          `startup against the database failed: ${cause}`,
+        );
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
     }
@@ -40,8 +54,11 @@ async function startup(app: FastifyInstance) {
     tasks.push(task);
   });
   app.decorate('untilStarted', () => {
-    started ??= run();
-    return started;
+    starting ??= run();
+    return starting;
+  });
+  app.decorate('started', {
+    getter: () => done,
   });
   app.addHook('onReady', async () => {
     void app.untilStarted();

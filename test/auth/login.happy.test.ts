@@ -70,12 +70,14 @@ describe('POST /auth/login', () => {
       token_use: 'access',
     });
     expect(claims.exp! - claims.iat!).toBe(900);
+    expect(claims.nbf).toBe(claims.iat);
     // No roles, no email, nothing that could go stale: they are read from the database.
     expect(Object.keys(claims).sort()).toEqual([
       'aud',
       'exp',
       'iat',
       'iss',
+      'nbf',
       'sid',
       'sub',
       'token_use',

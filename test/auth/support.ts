@@ -211,6 +211,7 @@ export function accessClaims(t: TestContext, userId: string, sessionId: string):
     iss: 'homefront',
     aud: 'homefront-api',
     iat: now,
+    nbf: now,
     exp: now + t.config.accessTokenTtl,
   };
 }

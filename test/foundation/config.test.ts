@@ -231,6 +231,8 @@ describe('loadConfig: a bad value stops the start with an error naming the varia
     ['SMTP_URL', 'http://mail.example.com'],
     ['PUBLIC_APP_URL', 'ftp://app.example.com'],
     ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_KEY_PREFIX', 'home front:'],
+    ['REDIS_KEY_PREFIX', '*'],
     ['MAIL_FROM', 'nobody'],
     ['NODE_ENV', 'staging'],
   ])('%s=%j', (variable, value) => {

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
+import { users } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { deferred, expectProblem } from '../foundation/support.js';
+import { freshDatabase } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
 import { capturingLogger } from '../helpers/logs.js';
+import { pollUntil } from '../helpers/net.js';
 
 /** Routes with their own logLevel log even under a silent logger; keep their lines in memory. */
 const quietLogger = () => capturingLogger().logger;
@@ -123,8 +127,14 @@ describe('readiness while migrations are pending', () => {
       expect(problem.detail).toMatch(/migration/i);
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
 
-      // An operator migrates from outside (npm run db:migrate); the running app notices.
+      // An operator migrates from outside (npm run db:migrate): still not ready while the app's
+      // own startup (its migration step, then its startup tasks) has not finished.
       await real.migrate();
+      const migrated = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(expectProblem(migrated, 503, 'service_unavailable').detail).toMatch(/start/i);
+
+      startupMayMigrate.resolve();
+      await app.untilStarted();
       const after = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(after.statusCode).toBe(200);
       expect(after.json()).toEqual({ status: 'ok' });
@@ -134,4 +144,79 @@ describe('readiness while migrations are pending', () => {
       await app.close();
     }
   }, 120_000);
+});
+
+describe('readiness waits for every startup task, not only the migrations', () => {
+  it('answers 503 while a startup task runs, 200 once it has finished', async () => {
+    const config = testConfig();
+    const logger = quietLogger();
+    const fresh = await freshDatabase(config, logger);
+    const app = await buildApp(config, {
+      database: fresh.database,
+      clock: new ManualClock(),
+      logger,
+    });
+    const task = deferred();
+    let taskRan = false;
+    app.onDatabaseReady(async () => {
+      taskRan = true;
+      await task.promise;
+    });
+    await app.ready();
+    try {
+      await pollUntil(async () => taskRan || undefined, 20_000, 'the startup task to begin');
+      // The database answers and no migration is pending, yet the task has not finished.
+      expect(await fresh.database.pendingMigrations()).toBe(0);
+      const during = await app.inject({ url: '/health/ready' });
+      expect(expectProblem(during, 503, 'service_unavailable').detail).toMatch(/start/i);
+      expect(during.headers['retry-after']).toBe('1');
+
+      task.resolve();
+      await app.untilStarted();
+      expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+    } finally {
+      task.resolve();
+      await app.close();
+      await fresh.drop();
+    }
+  });
+
+  it('whenever it answers 200, the bootstrap admin exists (polled from the first moment)', async () => {
+    const adminEmail = `first-admin-${randomBytes(4).toString('hex')}@example.com`;
+    // A real cost, so that creating the admin takes a noticeable while after the migrations.
+    const config = testConfig({
+      ADMIN_EMAIL: adminEmail,
+      ADMIN_PASSWORD: 'a long bootstrap admin passphrase',
+      BCRYPT_COST: '10',
+    });
+    const logger = quietLogger();
+    const fresh = await freshDatabase(config, logger);
+    const app = await buildApp(config, {
+      database: fresh.database,
+      clock: new ManualClock(),
+      logger,
+    });
+    await app.ready();
+    try {
+      // Asked again and again, letting I/O through between answers (bcrypt completes on the thread
+      // pool), until the first 200; bounded in time.
+      const deadline = Date.now() + 60_000;
+      let answers = 0;
+      for (;;) {
+        const ready = await app.inject({ url: '/health/ready' });
+        answers++;
+        if (ready.statusCode === 200) break;
+        expect(ready.statusCode).toBe(503);
+        if (Date.now() > deadline) throw new Error(`not ready after ${answers} answers`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const [admin] = await app.db.select().from(users).where(eq(users.email, adminEmail));
+      expect(admin, `ready after ${answers} answers, but no admin`).toBeDefined();
+      expect(admin?.emailVerified).toBe(true);
+    } finally {
+      await app.untilStarted();
+      await app.close();
+      await fresh.drop();
+    }
+  });
 });

@@ -1,7 +1,60 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { type OneTimeTokenPurpose, oneTimeTokens } from '../../db/schema.js';
 import { newOpaqueToken, sha256 } from './tokens.js';
+
+/**
+ * The events of an account that void its outstanding one-time tokens, and which kinds each voids.
+ * The one place this rule lives: a flow that causes one of these events calls
+ * voidOneTimeTokens(tx, userId, event, now) in its transaction. Issue 18 adds email change
+ * (both kinds: they were sent to, or prove, the old address) and MFA reset here.
+ *
+ * - password changed or reset, or replaced by an operator (bootstrap claim): a reset link
+ *   asked for earlier must not set the password again behind the new one, and a verification
+ *   link is moot (a signed-in or reset account has proven its mailbox).
+ * - account disabled: nothing issued before must work once it is enabled again; the owner asks
+ *   for a new link then.
+ * - role granted: a reset link asked for by a lesser account must not become a way into a more
+ *   powerful one. Verification proves the mailbox, which a role does not change: kept.
+ * - role revoked, account enabled: nothing is voided (the account can do less, or nothing was
+ *   outstanding).
+ * - account deleted: the tokens go with the account (foreign key, on delete cascade).
+ * - a token used, or a newer one of its kind issued: older ones of that kind are voided by
+ *   consumeOneTimeToken / issueOneTimeToken themselves.
+ */
+export const VOIDED_BY = {
+  password_changed: ['reset_password', 'verify_email'],
+  password_reset: ['reset_password', 'verify_email'],
+  account_disabled: ['reset_password', 'verify_email'],
+  role_granted: ['reset_password'],
+  role_revoked: [],
+  account_enabled: [],
+} as const satisfies Record<string, readonly OneTimeTokenPurpose[]>;
+
+export type AccountEvent = keyof typeof VOIDED_BY;
+
+/** Voids the user's unused tokens of the kinds `event` voids; returns how many. */
+export async function voidOneTimeTokens(
+  tx: Db,
+  userId: string,
+  event: AccountEvent,
+  now: Date,
+): Promise<number> {
+  const purposes: readonly OneTimeTokenPurpose[] = VOIDED_BY[event];
+  if (purposes.length === 0) return 0;
+  const rows = await tx
+    .update(oneTimeTokens)
+    .set({ consumedAt: now })
+    .where(
+      and(
+        eq(oneTimeTokens.userId, userId),
+        inArray(oneTimeTokens.purpose, [...purposes]),
+        isNull(oneTimeTokens.consumedAt),
+      ),
+    )
+    .returning({ id: oneTimeTokens.id });
+  return rows.length;
+}
 
 /** Issues a verification or reset token; any older unused one of the same purpose is voided. */
 export async function issueOneTimeToken(

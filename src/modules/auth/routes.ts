@@ -91,7 +91,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     login.post(
       '/auth/login',
       {
-        config: { rateLimitGroup: 'login' },
+        config: { rateLimitGroup: 'auth' },
         schema: {
           tags: ['auth'],
           summary: 'Log in',

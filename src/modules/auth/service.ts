@@ -24,7 +24,8 @@ import { recordAudit } from '../rbac/audit.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import type { Caller } from '../users/caller.js';
 import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
-import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { consumeOneTimeToken, issueOneTimeToken, voidOneTimeTokens } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import {
   createSession,
@@ -47,6 +48,7 @@ export interface AuthServiceDeps {
   config: Config;
   clock: Clock;
   hasher: PasswordHasher;
+  loginThrottle: LoginThrottle;
   accessTokens: AccessTokens;
   sealer: MailSealer;
   mail: MailWorker;
@@ -179,15 +181,24 @@ export class AuthService {
 
   /**
    * 401 alike for an unknown email and a wrong password (one bcrypt either way); the account's
-   * state (disabled, unverified) is revealed only to someone who knows the password.
+   * state (disabled, unverified) is revealed only to someone who knows the password. The attempt
+   * is counted against the email's throttle before the password is compared.
    */
   async login(rawEmail: string, password: string, context: RequestContext): Promise<TokenPair> {
     const { hasher, logger } = this.deps;
     const email = normaliseEmail(rawEmail);
-    const user = await findUserByEmail(this.db, email);
-    const valid = user
-      ? await hasher.verify(password, user.passwordHash)
-      : await hasher.verifyAgainstDummy(password);
+    const attempt = await this.deps.loginThrottle.reserve(email, context);
+    let user: Awaited<ReturnType<typeof findUserByEmail>>;
+    let valid: boolean;
+    try {
+      user = await findUserByEmail(this.db, email);
+      valid = user
+        ? await hasher.verify(password, user.passwordHash)
+        : await hasher.verifyAgainstDummy(password);
+    } catch (error) {
+      await attempt.abandoned();
+      throw error;
+    }
 
     if (!user || !valid) {
       await recordAudit(this.db, logger, context, {
@@ -197,6 +208,7 @@ export class AuthService {
       });
       throw invalidCredentials();
     }
+    await attempt.succeeded();
     if (!user.isActive) {
       await recordAudit(this.db, logger, context, {
         type: 'auth.login_failed',
@@ -352,6 +364,7 @@ export class AuthService {
       if (!user?.isActive) throw invalidToken();
       assertAcceptablePassword(newPassword, user.email);
       await tx.update(users).set({ passwordHash, emailVerified: true }).where(eq(users.id, userId));
+      await voidOneTimeTokens(tx, userId, 'password_reset', now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
       await enqueueMail(tx, sealer, clock, {
         to: user.email,
@@ -382,6 +395,7 @@ export class AuthService {
     const now = this.now();
     await this.db.transaction(async (tx) => {
       await tx.update(users).set({ passwordHash }).where(eq(users.id, caller.id));
+      await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
       const revoked = await revokeUserSessions(
         tx,
         caller.id,
@@ -404,7 +418,10 @@ export class AuthService {
     void this.deps.mail.wake();
   }
 
-  /** Deletes the account and, through foreign keys, its sessions, properties and services. */
+  /**
+   * Deletes the account and, through foreign keys, its sessions, one-time tokens, properties and
+   * services.
+   */
   async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
     await this.assertPassword(caller.id, password, '/body/password');
     const now = this.now();

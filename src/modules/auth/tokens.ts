@@ -50,6 +50,7 @@ export class AccessTokens {
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt(now)
+      .setNotBefore(now)
       .setExpirationTime(now + this.ttl)
       .sign(this.key);
   }
@@ -59,13 +60,15 @@ export class AccessTokens {
   }
 
   /**
-   * Only HS256 with our key, our issuer and audience, an expiry, and the access type. Header
-   * fields such as kid, jku, x5u or jwk are never consulted: there is one key.
+   * Only HS256 with our key, our issuer and audience, the access type, and every time claim
+   * (iat, nbf, exp) present and true of the clock within the tolerance: not before nbf, not after
+   * exp, not issued in the future, and not older than the lifetime we issue, whatever exp says.
+   * Header fields such as kid, jku, x5u or jwk are never consulted: there is one key.
    */
   async verify(token: string): Promise<AccessClaims> {
     const known = this.verified.get(token);
     if (known) {
-      if (this.clock.now().getTime() > known.notAfter) {
+      if (this.clock.now().getTime() >= known.notAfter) {
         this.verified.delete(token);
         throw tokenExpired();
       }
@@ -81,12 +84,14 @@ export class AccessTokens {
    */
   private readonly verified = new Map<string, { claims: AccessClaims; notAfter: number }>();
 
-  private remember(token: string, claims: AccessClaims, exp: number) {
+  /** Remembered until the first of its expiry and the end of the lifetime we issue. */
+  private remember(token: string, claims: AccessClaims, exp: number, iat: number) {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.set(token, { claims, notAfter: (exp + CLOCK_TOLERANCE_SECONDS) * 1000 });
+    const lastSecond = Math.min(exp, iat + this.ttl) + CLOCK_TOLERANCE_SECONDS;
+    this.verified.set(token, { claims, notAfter: lastSecond * 1000 });
   }
 
   private async verifySignedToken(token: string): Promise<AccessClaims> {
@@ -98,13 +103,14 @@ export class AccessTokens {
         typ: TOKEN_TYPE,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         currentDate: this.clock.now(),
-        requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+        maxTokenAge: this.ttl,
+        requiredClaims: ['exp', 'iat', 'nbf', 'sub', 'sid'],
       });
       if (payload.token_use !== 'access' || !isUuid(payload.sid) || !isUuid(payload.sub)) {
         throw unauthorized('The access token is invalid.');
       }
       const claims = { userId: payload.sub, sessionId: payload.sid };
-      this.remember(token, claims, payload.exp as number);
+      this.remember(token, claims, payload.exp as number, payload.iat as number);
       return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw tokenExpired();

@@ -33,12 +33,15 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['operations'],
         summary: 'Readiness',
         description:
-          'Answers 200 when the database answers and every migration is applied; 503 otherwise.',
+          'Answers 200 once migrations and every startup task (the bootstrap admin among them) have finished, while the database answers and no migration is pending; 503 otherwise.',
         operationId: 'getReadiness',
         response: { 200: Status, ...errors() },
       },
     },
     async (request) => {
+      if (!app.started) {
+        throw serviceUnavailable('The service is starting: migrations and startup tasks run.');
+      }
       let pending: number;
       try {
         pending = await app.database.pendingMigrations();

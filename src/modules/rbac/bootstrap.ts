@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { users } from '../../db/schema.js';
+import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { findUserByEmail, normaliseEmail } from '../users/repository.js';
 import { recordAudit } from './audit.js';
@@ -22,8 +23,9 @@ export async function ensureAdmin(
   db: Db,
   hasher: PasswordHasher,
   logger: FastifyBaseLogger,
-  input: { email: string; password: string; fullName?: string },
+  input: { email: string; password: string; fullName?: string; now?: Date },
 ): Promise<BootstrapOutcome> {
+  const now = input.now ?? new Date();
   const email = normaliseEmail(input.email);
   const existing = await findUserByEmail(db, email);
   const needsPassword = !existing?.emailVerified;
@@ -55,8 +57,10 @@ export async function ensureAdmin(
         .where(and(eq(users.id, user.id), eq(users.emailVerified, false)))
         .returning({ id: users.id });
       claimed = rows.length > 0;
+      if (claimed) await voidOneTimeTokens(tx, user.id, 'password_changed', now);
     }
     const granted = await grantRole(tx, user.id, ADMIN_ROLE);
+    if (granted) await voidOneTimeTokens(tx, user.id, 'role_granted', now);
     if (!created && !claimed && !granted) return 'unchanged';
     await recordAudit(tx, logger, null, {
       type: 'admin.bootstrapped',

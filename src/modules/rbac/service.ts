@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
+import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { findUserById } from '../users/repository.js';
 import { recordAudit } from './audit.js';
@@ -22,7 +23,10 @@ export class AdminService {
     private readonly logger: FastifyBaseLogger,
   ) {}
 
-  /** Disabling signs the user out everywhere at once; the last active admin cannot be disabled. */
+  /**
+   * Disabling signs the user out everywhere at once and voids the account's outstanding links;
+   * the last active admin cannot be disabled.
+   */
   async setActive(actorId: string, userId: string, isActive: boolean, context: RequestContext) {
     const now = this.clock.now();
     await this.db.transaction(async (tx) => {
@@ -34,6 +38,7 @@ export class AdminService {
         await revokeUserSessions(tx, userId, 'account_disabled', now);
       }
       await setUserActive(tx, userId, isActive);
+      await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
       await recordAudit(tx, this.logger, context, {
         type: isActive ? 'user.enabled' : 'user.disabled',
         actorId,
@@ -44,9 +49,11 @@ export class AdminService {
 
   /** Idempotent: granting a role the user already holds changes nothing and records nothing. */
   async grant(actorId: string, userId: string, role: string, context: RequestContext) {
+    const now = this.clock.now();
     await this.db.transaction(async (tx) => {
       if (!(await findUserById(tx, userId))) throw notFound('No such user.');
       if (await grantRole(tx, userId, role)) {
+        await voidOneTimeTokens(tx, userId, 'role_granted', now);
         await recordAudit(tx, this.logger, context, {
           type: 'role.granted',
           actorId,
@@ -58,10 +65,12 @@ export class AdminService {
   }
 
   async revoke(actorId: string, userId: string, role: string, context: RequestContext) {
+    const now = this.clock.now();
     await this.db.transaction(async (tx) => {
       if (!(await findUserById(tx, userId))) throw notFound('No such user.');
       if (role === ADMIN_ROLE) await assertNotLastAdmin(tx, userId);
       if (await revokeRole(tx, userId, role)) {
+        await voidOneTimeTokens(tx, userId, 'role_revoked', now);
         await recordAudit(tx, this.logger, context, {
           type: 'role.revoked',
           actorId,
