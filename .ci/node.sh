@@ -39,6 +39,7 @@ _node_fetch() {
       echo "npm pack $spec failed" >&2
       return 1
     }
+  # shellcheck disable=SC2016 # JavaScript, not shell
   actual="$(node -e 'const { createHash } = require("node:crypto");
     const data = require("node:fs").readFileSync(process.argv[1]);
     process.stdout.write(`sha512-${createHash("sha512").update(data).digest("base64")}`);' "$work/$tgz")"
@@ -61,11 +62,10 @@ pinned_node_prefix() {
     echo "$prefix"
     return 0
   fi
-  command -v npm >/dev/null && command -v node >/dev/null ||
-    {
-      echo "installing Node $NODE_PIN_VERSION needs some node and npm on PATH (to download it)" >&2
-      return 1
-    }
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    echo "installing Node $NODE_PIN_VERSION needs some node and npm on PATH (to download it)" >&2
+    return 1
+  fi
   echo "installing Node $NODE_PIN_VERSION and npm $NPM_PIN_VERSION from the npm registry into $prefix" >&2
   # Assembled beside the target and moved into place at the end, so that a run that stops
   # half-way (or runs alongside) never leaves a half-installed prefix behind.

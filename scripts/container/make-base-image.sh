@@ -6,11 +6,11 @@
 # The stand-in is assembled from the official Node.js binary of the pinned release and the npm
 # bundled with it (both from the npm registry, by .ci/node.sh, whatever node this machine has),
 # glibc/libstdc++ from Debian bookworm, dash/bash and a few coreutils, and a minimal /etc with the
-# `node` user (uid/gid 1000, like the official image). It keeps the official
-# image's layout (/usr/local/bin/node, /usr/local/lib/node_modules/npm, docker-entrypoint.sh) and, like
-# it, has no CA bundle; unlike it, no apt/dpkg, perl-base, gconv modules or yarn (unused by the app). It is committed in Docker format and tagged
-# docker.io/library/node:<version>-bookworm-slim, so the Dockerfile's FROM resolves to it with
-# --pull=never.
+# `node` user (uid/gid 1000, like the official image). It keeps the official image's layout
+# (/usr/local/bin/node, /usr/local/lib/node_modules/npm, docker-entrypoint.sh) and, like it, has
+# no CA bundle; unlike it, no apt/dpkg, perl-base, gconv modules or yarn (unused by the app). It
+# is committed in Docker format and tagged docker.io/library/node:<version>-bookworm-slim, so the
+# Dockerfile's FROM resolves to it with --pull=never.
 #
 # Usage: scripts/container/make-base-image.sh [--force]
 # Idempotent: does nothing when the tag exists, unless --force.
