@@ -22,6 +22,7 @@ import {
   startApp,
   startBenchServer,
 } from './lib/servers.js';
+import { settledRss } from './lib/startup.js';
 import {
   type AppContext,
   catalogTargets,
@@ -97,6 +98,7 @@ const report: CompareReport = {
   runtimes,
   pairs: [],
   startups: [],
+  settledRss: [],
   notes: [],
 };
 
@@ -148,6 +150,7 @@ async function measureStartups(dbUrl: string) {
     console.log(`  ${kind.start}: ${JSON.stringify(figures.readyMs)} ms`);
     report.startups.push(figures);
   }
+  for (const r of runtimes) report.settledRss.push(await settledRss(dbUrl, r.binary));
 }
 
 async function main() {

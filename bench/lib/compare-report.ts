@@ -41,6 +41,8 @@ export interface CompareReport {
   seed?: { counts: Record<string, number>; seconds: number };
   pairs: Pair[];
   startups: StartupPair[];
+  /** RSS of an idle server on PostgreSQL once V8 has given back what start-up grew (per runtime). */
+  settledRss: { mb: number; afterSeconds: number; samplesMb: number[] }[];
   notes: string[];
 }
 
@@ -115,6 +117,11 @@ export function compareMarkdown(report: CompareReport): string {
     ...report.startups.map(startupRow),
     '',
     'Medians; idle RSS is a second after ready, before any load.',
+    '',
+    ...report.settledRss.map(
+      (settled, i) =>
+        `Idle RSS once settled (PostgreSQL, left idle after ready, sampled every second) on ${runtimes[i]?.version}: ${round(settled.mb, 1)} MB after ${settled.afterSeconds} s; samples ${settled.samplesMb.map((n) => round(n)).join(', ')} MB.`,
+    ),
     '',
     ...(report.notes.length
       ? ['## Notes', '', ...report.notes.map((note) => `- ${note}`), '']
