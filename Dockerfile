@@ -20,9 +20,10 @@
 # Behind a TLS-inspecting proxy, pass its CA to npm as a build secret (nothing is left in the image):
 #   docker build --secret id=npm_ca,src=/path/to/ca-bundle.pem -t homefront .
 
-# The one place the base image is named. Pinned by version; add the digest
-# (node:20.20.2-bookworm-slim@sha256:...) for byte-for-byte reproducible builds.
-FROM node:20.20.2-bookworm-slim AS base
+# The one place the base image is named. Pinned by version, the Node.js release CI runs on
+# (.ci/node.sh; a test keeps the two equal); add the digest
+# (node:24.22.3-bookworm-slim@sha256:...) for byte-for-byte reproducible builds.
+FROM node:24.22.3-bookworm-slim AS base
 
 FROM base AS build
 WORKDIR /app

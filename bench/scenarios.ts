@@ -4,10 +4,10 @@ import { AUTH_QUERY_FLOOR, FLOOR } from './lib/summary.js';
 
 /** The loads the bench runs, grouped; each group's targets are measured interleaved. */
 
-export interface ScenarioContext {
+/** What the app's scenarios (and the floor's) need; the header servers are separate. */
+export interface AppContext {
   app: Server;
   floor: Server;
-  headerServers: { none: Server; homefront: Server; helmet: Server };
   connections: number;
   loginConnections: number;
   /** Access tokens of several homeowners; connections take them round-robin. */
@@ -25,12 +25,16 @@ export interface ScenarioContext {
   catalogQ: string;
 }
 
+export interface ScenarioContext extends AppContext {
+  headerServers: { none: Server; homefront: Server; helmet: Server };
+}
+
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const withTokens = (tokens: string[], path: string, body?: string): Variant[] =>
   tokens.map((token) => ({ path, headers: bearer(token), ...(body !== undefined && { body }) }));
 
 /** Unauthenticated no-op vs authenticated one-query route vs the floor. */
-export function coreTargets(c: ScenarioContext): Target[] {
+export function coreTargets(c: AppContext): Target[] {
   return [
     {
       name: 'GET /health/live',
@@ -59,7 +63,7 @@ export function coreTargets(c: ScenarioContext): Target[] {
   ];
 }
 
-export function catalogTargets(c: ScenarioContext): Target[] {
+export function catalogTargets(c: AppContext): Target[] {
   const { category, postalCode } = c.catalogFilter;
   const deep = c.deepCursor;
   return [
@@ -108,7 +112,7 @@ export const PROPERTY_INPUT = JSON.stringify({
   notes: 'Created by npm run bench.',
 });
 
-export function propertyTargets(c: ScenarioContext): Target[] {
+export function propertyTargets(c: AppContext): Target[] {
   // Writers are the other token users, so the listed homeowner's list stays as seeded.
   const writers = c.tokens.length > 1 ? c.tokens.slice(1) : c.tokens;
   return [
@@ -129,7 +133,7 @@ export function propertyTargets(c: ScenarioContext): Target[] {
 }
 
 /** Logins that succeed, each connection its own user (the per-email throttle never applies). */
-export function loginTarget(c: ScenarioContext): Target {
+export function loginTarget(c: AppContext): Target {
   return {
     name: 'POST /auth/login (bcrypt 12)',
     server: c.app,

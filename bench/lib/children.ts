@@ -39,6 +39,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Starts `node args…`; `node` is the bench's own Node.js unless another binary is given. */
 export function start(
   name: string,
   args: string[],
@@ -46,10 +47,11 @@ export function start(
   port: number,
   cwd: string,
   logDir: string,
+  node = process.execPath,
 ): Server {
   const logFile = path.join(logDir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(node, args, {
     cwd,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -71,24 +71,29 @@ async function launch(
   env: Record<string, string | undefined>,
   port: number,
   cwd: string,
+  node?: string,
 ): Promise<Started> {
   const since = performance.now();
-  const server = start(name, args, env, port, cwd, logsDir());
+  const server = start(name, args, env, port, cwd, logsDir(), node);
   const readyMs = await waitUntilOk(server, '/health/ready', since);
   await sleep(1_000);
   return { server, readyMs, idleRssMb: rssMb(server.pid) ?? 0 };
 }
 
-/** `node dist/server.js`; databaseUrl undefined means PGlite under `extra.DATA_DIR`. */
+/**
+ * `node dist/server.js`; databaseUrl undefined means PGlite under `extra.DATA_DIR`. `node` is the
+ * Node.js binary to run it with (the bench's own by default).
+ */
 export async function startApp(
   name: string,
   databaseUrl: string | undefined,
   extra: Record<string, string> = {},
   nodeArgs: string[] = [],
+  node?: string,
 ): Promise<Started> {
   const port = await freePort();
   const env = appEnv(port, { ...(databaseUrl && { DATABASE_URL: databaseUrl }), ...extra });
-  return launch(name, [...nodeArgs, path.join(ROOT, 'dist/server.js')], env, port, scratch());
+  return launch(name, [...nodeArgs, path.join(ROOT, 'dist/server.js')], env, port, scratch(), node);
 }
 
 /** A bench-only server (floor-server.ts, headers-server.ts), run through tsx like the bench. */
@@ -97,6 +102,7 @@ export async function startBenchServer(
   file: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  node?: string,
 ): Promise<Started> {
   const port = await freePort();
   return launch(
@@ -111,5 +117,6 @@ export async function startBenchServer(
     },
     port,
     ROOT,
+    node,
   );
 }

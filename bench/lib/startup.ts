@@ -53,8 +53,11 @@ export async function measureStartups(
  * it has not moved for 5 samples in a row after a drop (V8's memory reducer gives back the young
  * generation start-up grew), or 40 s.
  */
-async function settledRss(databaseUrl: string): Promise<StartupFigures['settledRss']> {
-  const started = await startApp('startup-settled-rss', databaseUrl);
+export async function settledRss(
+  databaseUrl: string,
+  node?: string,
+): Promise<NonNullable<StartupFigures['settledRss']>> {
+  const started = await startApp('startup-settled-rss', databaseUrl, {}, [], node);
   const samplesMb: number[] = [];
   try {
     for (let second = 1; second <= 40; second++) {

@@ -2,8 +2,11 @@
 # shellcheck shell=bash
 
 # shellcheck disable=SC2034 # the constants are used by the scripts that source this file
-# The Node.js version the Dockerfile's base image pins.
-NODE_VERSION=20.20.2
+# The Node.js version the Dockerfile's base image pins: the release CI runs on (.ci/node.sh, which
+# also installs it for make-base-image.sh).
+# shellcheck source=SCRIPTDIR/../../.ci/node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/node.sh"
+NODE_VERSION="$NODE_PIN_VERSION"
 BASE_IMAGE="docker.io/library/node:${NODE_VERSION}-bookworm-slim"
 # The image the test builds; override with HOMEFRONT_IMAGE.
 IMAGE="${HOMEFRONT_IMAGE:-localhost/homefront:test}"

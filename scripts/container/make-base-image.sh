@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds a local stand-in for the `node:20.20.2-bookworm-slim` base image, for machines that have
-# podman/buildah but cannot pull from a container registry (the development sandbox reaches only the
-# npm registry and Debian's archive).
+# Builds a local stand-in for the `node:<version>-bookworm-slim` base image the Dockerfile names, for
+# machines that have podman/buildah but cannot pull from a container registry (the development
+# sandbox reaches only the npm registry and Debian's archive).
 #
-# The stand-in is assembled from this machine's own Node.js (it must be v20.20.2, the version the
-# Dockerfile pins) and npm, glibc/libstdc++ from Debian bookworm, dash/bash and a few coreutils, and a
-# minimal /etc with the `node` user (uid/gid 1000, like the official image). It keeps the official
-# image's layout (/usr/local/bin/node, /usr/local/lib/node_modules/npm, docker-entrypoint.sh) and, like
-# it, has no CA bundle; unlike it, no apt/dpkg, perl-base, gconv modules or yarn (unused by the app). It is committed in Docker format and tagged
-# docker.io/library/node:20.20.2-bookworm-slim, so `FROM node:20.20.2-bookworm-slim` resolves to it
-# with --pull=never.
+# The stand-in is assembled from the official Node.js binary of the pinned release and the npm
+# bundled with it (both from the npm registry, by .ci/node.sh, whatever node this machine has),
+# glibc/libstdc++ from Debian bookworm, dash/bash and a few coreutils, and a minimal /etc with the
+# `node` user (uid/gid 1000, like the official image). It keeps the official image's layout
+# (/usr/local/bin/node, /usr/local/lib/node_modules/npm, docker-entrypoint.sh) and, like it, has
+# no CA bundle; unlike it, no apt/dpkg, perl-base, gconv modules or yarn (unused by the app). It
+# is committed in Docker format and tagged docker.io/library/node:<version>-bookworm-slim, so the
+# Dockerfile's FROM resolves to it with --pull=never.
 #
 # Usage: scripts/container/make-base-image.sh [--force]
 # Idempotent: does nothing when the tag exists, unless --force.
@@ -29,13 +30,12 @@ if ! $force && podman image exists "$BASE_IMAGE"; then
   exit 0
 fi
 
-node_bin="$(readlink -f "$(command -v node)")"
-node_version="$("$node_bin" --version)"
-if [[ "$node_version" != "v$NODE_VERSION" ]]; then
-  die "this machine has Node $node_version; the stand-in must be v$NODE_VERSION (the Dockerfile's pin)"
-fi
-# npm sits next to node's install: <prefix>/bin/node and <prefix>/lib/node_modules/npm.
-npm_dir="$(dirname "$(dirname "$node_bin")")/lib/node_modules/npm"
+# The pinned release, laid out like the official tarball: <prefix>/bin/node and
+# <prefix>/lib/node_modules/npm.
+node_prefix="$(pinned_node_prefix)" || die "could not install Node $NODE_VERSION (see above)"
+node_bin="$node_prefix/bin/node"
+npm_dir="$node_prefix/lib/node_modules/npm"
+[[ "$("$node_bin" --version)" == "v$NODE_VERSION" ]] || die "$node_bin is not v$NODE_VERSION"
 [[ -f "$npm_dir/bin/npm-cli.js" ]] || die "npm not found at $npm_dir"
 
 root="$(mktemp -d /var/tmp/node-base-rootfs.XXXXXX)"
