@@ -50,7 +50,21 @@ const cases = [
 ];
 
 /** Routes that never touch the database. */
-const WITHOUT_DATABASE = new Set(['GET /health/live', 'GET /metrics', 'GET /openapi.json']);
+const WITHOUT_DATABASE = new Set([
+  'GET /health/live',
+  'GET /metrics',
+  'GET /openapi.json',
+  'GET /verify-email',
+  'GET /reset-password',
+  'GET /forgot-password',
+]);
+
+/** The account pages' forms: their 503 is a page (text/html), not problem+json. */
+const PAGE_FORMS: Record<string, string> = {
+  'POST /verify-email': `token=${'v'.repeat(43)}`,
+  'POST /reset-password': `token=${'t'.repeat(43)}&newPassword=${encodeURIComponent(STRONG_PASSWORD)}&confirmPassword=${encodeURIComponent(STRONG_PASSWORD)}`,
+  'POST /forgot-password': `email=someone-${suffix}%40example.com`,
+};
 
 /** A valid body for each public route that has one: validation must pass to reach the database. */
 const PUBLIC_BODIES: Record<string, object | undefined> = {
@@ -109,6 +123,19 @@ describe.skipIf(!url).each(cases)('PostgreSQL reached with $label', ({ url: badU
     expect(routes.length).toBeGreaterThan(30);
     for (const route of routes) {
       const key = `${route.method} ${route.url}`;
+      if (key in PAGE_FORMS) {
+        const page = await app.inject({
+          method: 'POST',
+          url: route.url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: PAGE_FORMS[key],
+        });
+        expect(page.statusCode, `${key}: ${page.body}`).toBe(503);
+        expect(page.headers['content-type'], key).toMatch(/^text\/html/);
+        expect(page.headers['retry-after'], key).toBe('1');
+        expect(page.body, key).not.toMatch(/SQLSTATE|does not exist|homefront_/);
+        continue;
+      }
       const isPublic = route.auth === 'public';
       if (isPublic && !(key in PUBLIC_BODIES)) {
         throw new Error(`${key} is public: give it a valid body in PUBLIC_BODIES`);
