@@ -1,14 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import type { ErrorObject } from 'ajv';
+import envSchema from 'env-schema';
+import { type Env, EnvSchema, type LOG_LEVELS } from './config/schema.js';
+import { developmentSecret, MIN_SECRET_BYTES } from './config/secrets.js';
 
 /**
- * The only module that reads process.env. Every setting is parsed and validated once, here;
- * the rest of the code receives a typed, frozen Config.
+ * The only module that reads process.env. Every setting is declared in config/schema.ts, validated
+ * once here with the rules between settings, and the rest of the code receives a typed, deeply
+ * frozen Config.
  */
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogLevel = (typeof LOG_LEVELS)[number];
 export type TrustProxy = boolean | number | string[];
 
 export interface RateLimitConfig {
@@ -39,6 +43,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   jwtSecret: string;
+  /** Key of the queued mail's encryption, apart from JWT_SECRET so either can rotate alone. */
+  mailSealSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** A refresh session unused for this long dies even before its absolute lifetime. */
@@ -87,37 +93,57 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+type RawEnv = Record<string, string | undefined>;
+type Schema = { type?: string; minimum?: number; maximum?: number; problem?: string };
+const declared = EnvSchema.properties as Record<string, Schema>;
 
-const LOG_LEVELS: readonly LogLevel[] = [
-  'fatal',
-  'error',
-  'warn',
-  'info',
-  'debug',
-  'trace',
-  'silent',
-];
-const MIN_SECRET_BYTES = 32;
-
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === '' ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+/** Ajv's first complaint about a variable, as one sentence naming it. */
+function refusal(error: ErrorObject, env: RawEnv): ConfigError {
+  const name = error.instancePath.slice(1) || String(error.params.missingProperty);
+  const raw = env[name];
+  const schema = declared[name] ?? {};
+  if (schema.problem) return new ConfigError(name, schema.problem);
+  if (error.keyword === 'minimum' || error.keyword === 'maximum') {
+    return new ConfigError(
+      name,
+      `must be between ${schema.minimum} and ${schema.maximum}, got ${raw}`,
+    );
   }
-  return value;
+  return new ConfigError(name, error.message ?? 'is not valid');
 }
 
-function url(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = read(env, name);
+/** The variables as the schema sees them: trimmed, blank meaning unset, only those it declares. */
+function validated(raw: RawEnv): Env {
+  const data: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = raw[name]?.trim();
+    if (!value) continue;
+    // Ajv would coerce "-1", "1e3" or "0x10" to numbers; a count is written in digits only.
+    if (declared[name]?.type === 'integer' && !/^\d+$/.test(value)) {
+      throw new ConfigError(name, `must be a whole number, got "${value}"`);
+    }
+    data[name] = value;
+  }
+  try {
+    return envSchema<Env>({
+      schema: { ...EnvSchema },
+      data,
+      env: false,
+      ajv: {
+        customOptions: (ajv) => {
+          ajv.addKeyword({ keyword: 'problem', schemaType: 'string' });
+          return ajv;
+        },
+      },
+    });
+  } catch (error) {
+    const first = (error as { errors?: ErrorObject[] }).errors?.[0];
+    if (first) throw refusal(first, data);
+    throw error;
+  }
+}
+
+function url(name: string, raw: string | undefined, protocols: string[]): string | undefined {
   if (raw === undefined) return undefined;
   let parsed: URL;
   try {
@@ -134,13 +160,6 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
-function email(env: Env, name: string): string | undefined {
-  const raw = read(env, name);
-  if (raw === undefined) return undefined;
-  if (!/^[^\s@]+@[^\s@]+$/.test(raw)) throw new ConfigError(name, 'is not an email address');
-  return raw.toLowerCase();
-}
-
 /**
  * The API's own address as a person on this machine reaches it: a wildcard or loopback HOST is
  * reached as localhost. Never taken from a request's Host header, which a client chooses.
@@ -151,19 +170,7 @@ function ownUrl(host: string, port: number): string {
   return `http://${name}:${port}`;
 }
 
-function redisKeyPrefix(env: Env): string {
-  const raw = read(env, 'REDIS_KEY_PREFIX') ?? 'homefront:';
-  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
-    throw new ConfigError(
-      'REDIS_KEY_PREFIX',
-      'must be 1-64 letters, digits or any of : _ . - (e.g. "homefront:")',
-    );
-  }
-  return raw;
-}
-
-function parseTrustProxy(env: Env): TrustProxy {
-  const raw = read(env, 'TRUST_PROXY');
+function parseTrustProxy(raw: string | undefined): TrustProxy {
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) return Number(raw);
@@ -183,8 +190,7 @@ function parseTrustProxy(env: Env): TrustProxy {
   return entries;
 }
 
-function parseCorsOrigins(env: Env): string[] {
-  const raw = read(env, 'CORS_ORIGINS');
+function parseCorsOrigins(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   return raw.split(',').map((entry) => {
     const origin = entry.trim();
@@ -207,133 +213,124 @@ function parseCorsOrigins(env: Env): string[] {
   });
 }
 
-/**
- * In development a missing JWT_SECRET is generated once and kept under DATA_DIR, so tokens
- * survive restarts; production must be given one.
- */
-function resolveSecret(
-  env: Env,
-  name: string,
-  nodeEnv: Config['nodeEnv'],
-  dataDir: string,
-  fileName: string,
-): string {
-  const value = read(env, name);
+/** A given secret must be long enough; production must be given one; elsewhere one is made. */
+function secret(env: Env, name: SecretName, dataDir: string, fileName: string): string {
+  const value = env[name];
   if (value !== undefined) {
     if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
       throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes long`);
     }
     return value;
   }
-  if (nodeEnv === 'production') {
+  if (env.NODE_ENV === 'production') {
     throw new ConfigError(name, 'is required when NODE_ENV=production (at least 32 random bytes)');
   }
-  if (nodeEnv === 'test') return randomBytes(32).toString('base64url');
-  const file = path.join(dataDir, fileName);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const generated = randomBytes(48).toString('base64url');
-  writeFileSync(file, generated, { mode: 0o600 });
-  return generated;
+  return developmentSecret(env.NODE_ENV, dataDir, fileName);
 }
+type SecretName = 'JWT_SECRET' | 'PASSWORD_PEPPER' | 'MAIL_SEAL_SECRET';
 
-export function loadConfig(env: Env = process.env): Config {
-  const nodeEnvRaw = read(env, 'NODE_ENV') ?? 'development';
-  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
-    throw new ConfigError(
-      'NODE_ENV',
-      `must be development, production or test, got "${nodeEnvRaw}"`,
-    );
+/** The rules between variables, which no single variable's schema can state. */
+function checkCrossFieldRules(env: Env) {
+  if (env.NODE_ENV === 'production' && env.BCRYPT_COST < 12) {
+    throw new ConfigError('BCRYPT_COST', `must be between 12 and 15, got ${env.BCRYPT_COST}`);
   }
-  const nodeEnv = nodeEnvRaw as Config['nodeEnv'];
-  const production = nodeEnv === 'production';
-
-  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-
-  const dataDir = path.resolve(read(env, 'DATA_DIR') ?? './data');
-  const adminEmail = email(env, 'ADMIN_EMAIL');
-  const adminPassword = read(env, 'ADMIN_PASSWORD');
-  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
-      adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL',
+      env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL',
       'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
     );
   }
-  if (adminPassword !== undefined && adminPassword.length < 12) {
+  if (env.ADMIN_PASSWORD !== undefined && env.ADMIN_PASSWORD.length < 12) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 12 characters');
   }
-
-  const frontendUrl = url(env, 'PUBLIC_APP_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
-  const port = integer(env, 'PORT', 3000, 0, 65535);
-  const host = read(env, 'HOST') ?? '127.0.0.1';
-  const mailFrom = read(env, 'MAIL_FROM') ?? 'no-reply@localhost';
-  if (!/^[^\s@]+@[^\s@]+$/.test(mailFrom.replace(/^.*<(.+)>$/, '$1'))) {
+  if (!/^[^\s@]+@[^\s@]+$/.test(env.MAIL_FROM.replace(/^.*<(.+)>$/, '$1'))) {
     throw new ConfigError('MAIL_FROM', 'is not an email address');
   }
-
-  const config: Config = {
-    nodeEnv,
-    port,
-    host,
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir,
-    jwtSecret: resolveSecret(env, 'JWT_SECRET', nodeEnv, dataDir, '.jwt-secret'),
-    accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86_400),
-    refreshTokenTtl: integer(env, 'REFRESH_TOKEN_TTL', 2_592_000, 300, 31_536_000),
-    refreshIdleTtl: integer(env, 'REFRESH_IDLE_TTL', 604_800, 300, 31_536_000),
-    verifyTokenTtl: integer(env, 'VERIFY_TOKEN_TTL', 86_400, 60, 604_800),
-    resetTokenTtl: integer(env, 'RESET_TOKEN_TTL', 1_800, 60, 86_400),
-    bcryptCost: integer(env, 'BCRYPT_COST', 12, production ? 12 : 4, 15),
-    passwordPepper: resolveSecret(env, 'PASSWORD_PEPPER', nodeEnv, dataDir, '.password-pepper'),
-    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-    mailFrom,
-    publicAppUrl: frontendUrl ?? ownUrl(host, port),
-    linkPages: frontendUrl ? 'frontend' : 'api',
-    adminEmail,
-    adminPassword,
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    redisKeyPrefix: redisKeyPrefix(env),
-    corsOrigins: parseCorsOrigins(env),
-    trustProxy: parseTrustProxy(env),
-    logLevel,
-    rateLimit: {
-      globalMax: integer(env, 'RATE_LIMIT_GLOBAL_MAX', 600, 1, 1_000_000),
-      authMax: integer(env, 'RATE_LIMIT_AUTH_MAX', 20, 1, 100_000),
-      loginFailuresPerEmail: integer(env, 'RATE_LIMIT_LOGIN_FAILURES', 10, 1, 10_000),
-      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 60, 1, 86_400),
-      mailsPerEmailPerHour: integer(env, 'RATE_LIMIT_MAILS_PER_EMAIL', 5, 1, 10_000),
-    },
-    webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
-    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
-    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 1_000, 600_000),
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
-    dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
-    dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 120_000),
-    dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
-    retention: {
-      days: integer(env, 'RETENTION_DAYS', 30, 1, 3650),
-      auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500),
-      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 1000, 1, 100_000),
-    },
-  };
-  if (config.webConcurrency > 1 && !config.databaseUrl) {
+  if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
     throw new ConfigError(
       'WEB_CONCURRENCY',
       'above 1 needs DATABASE_URL: the embedded database serves one process',
     );
   }
-  const { days, auditDays } = config.retention;
+  const days = env.RETENTION_DAYS;
+  const auditDays = env.AUDIT_RETENTION_DAYS;
   if (auditDays !== 0 && auditDays < days) {
     throw new ConfigError(
       'AUDIT_RETENTION_DAYS',
       `must be 0 (keep forever) or at least RETENTION_DAYS (${days}), got ${auditDays}`,
     );
   }
-  return Object.freeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(raw: RawEnv = process.env): Config {
+  const env = validated(raw);
+  checkCrossFieldRules(env);
+  const dataDir = path.resolve(env.DATA_DIR);
+  const frontendUrl = url('PUBLIC_APP_URL', env.PUBLIC_APP_URL, ['http:', 'https:'])?.replace(
+    /\/+$/,
+    '',
+  );
+  const jwtSecret = secret(env, 'JWT_SECRET', dataDir, '.jwt-secret');
+  const config: Config = {
+    nodeEnv: env.NODE_ENV as Config['nodeEnv'],
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: url('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
+    dataDir,
+    jwtSecret,
+    // Production without one keeps the key it had before the variable existed: queued mail opens.
+    mailSealSecret:
+      env.NODE_ENV === 'production' && env.MAIL_SEAL_SECRET === undefined
+        ? jwtSecret
+        : secret(env, 'MAIL_SEAL_SECRET', dataDir, '.mail-seal-secret'),
+    accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: env.REFRESH_TOKEN_TTL,
+    refreshIdleTtl: env.REFRESH_IDLE_TTL,
+    verifyTokenTtl: env.VERIFY_TOKEN_TTL,
+    resetTokenTtl: env.RESET_TOKEN_TTL,
+    bcryptCost: env.BCRYPT_COST,
+    passwordPepper: secret(env, 'PASSWORD_PEPPER', dataDir, '.password-pepper'),
+    smtpUrl: url('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
+    mailFrom: env.MAIL_FROM,
+    publicAppUrl: frontendUrl ?? ownUrl(env.HOST, env.PORT),
+    linkPages: frontendUrl ? 'frontend' : 'api',
+    adminEmail: env.ADMIN_EMAIL?.toLowerCase(),
+    adminPassword: env.ADMIN_PASSWORD,
+    redisUrl: url('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    logLevel: env.LOG_LEVEL as LogLevel,
+    rateLimit: {
+      globalMax: env.RATE_LIMIT_GLOBAL_MAX,
+      authMax: env.RATE_LIMIT_AUTH_MAX,
+      loginFailuresPerEmail: env.RATE_LIMIT_LOGIN_FAILURES,
+      windowSeconds: env.RATE_LIMIT_WINDOW,
+      mailsPerEmailPerHour: env.RATE_LIMIT_MAILS_PER_EMAIL,
+    },
+    webConcurrency: env.WEB_CONCURRENCY,
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    dbPoolMax: env.DB_POOL_MAX,
+    retention: {
+      days: env.RETENTION_DAYS,
+      auditDays: env.AUDIT_RETENTION_DAYS,
+      batchSize: env.RETENTION_BATCH_SIZE,
+    },
+  };
+  return deepFreeze(config);
 }
 
 /** Reads `.env` into process.env (never overriding what is already set). */

@@ -11,7 +11,7 @@ import type { MailTransport } from './transport.js';
 
 /**
  * The body of a queued mail holds a live token, so it is sealed with AES-256-GCM under a key
- * derived from the server secret: a copy of the database alone does not reveal it.
+ * derived from MAIL_SEAL_SECRET: a copy of the database alone does not reveal it.
  */
 export class MailSealer {
   private readonly key: Buffer;

@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 /** Mail is delivered by the job queue's `mail.deliver` job; the transport closes after it stops. */
 async function mail(app: FastifyInstance) {
-  const sealer = new MailSealer(app.config.jwtSecret);
+  const sealer = new MailSealer(app.config.mailSealSecret);
   const transport = createMailTransport(app.config, app.log);
   app.jobs.define(
     mailDeliveryJob({
