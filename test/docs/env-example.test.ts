@@ -9,7 +9,7 @@ const example = readFileSync('.env.example', 'utf8');
 const variablesRead = Object.keys(EnvSchema.properties);
 /** Every name .env.example mentions, set or commented out. */
 const documented = new Set(
-  [...example.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]),
+  [...example.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1] ?? ''),
 );
 
 describe('.env.example', () => {
