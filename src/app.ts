@@ -3,26 +3,16 @@ import type { Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { buildServices, callerSource, registerModules } from './composition.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError, serviceUnavailable } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
-import { LoginThrottle } from './modules/auth/login-throttle.js';
-import { PasswordHasher } from './modules/auth/passwords.js';
-import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
-import { AuthService } from './modules/auth/service.js';
-import healthRoutes from './modules/health/routes.js';
-import { accountPages } from './modules/pages/routes.js';
-import propertiesRoutes from './modules/properties/routes.js';
-import adminRoutes from './modules/rbac/routes.js';
-import retention from './modules/retention/plugin.js';
-import catalogRoutes from './modules/services/catalog-routes.js';
-import servicesRoutes from './modules/services/routes.js';
-import usersRoutes from './modules/users/routes.js';
+import type { PasswordHasher } from './modules/auth/passwords.js';
+import { AccessTokens } from './modules/auth/tokens.js';
 import auth from './plugins/auth.js';
-import bootstrapAdmin from './plugins/bootstrap-admin.js';
 import corsPolicy from './plugins/cors.js';
 import errors, { sendProblem } from './plugins/errors.js';
 import jobs from './plugins/jobs.js';
@@ -45,8 +35,9 @@ declare module 'fastify' {
     database: Database;
     db: Db;
     clock: Clock;
+    /** For tools and tests that seed accounts; the services get theirs from the composition root. */
     passwords: PasswordHasher;
-    authService: AuthService;
+    accessTokens: AccessTokens;
   }
 }
 
@@ -129,46 +120,17 @@ export async function buildApp(config: Config, deps: AppDeps) {
   await app.register(securityHeaders);
   await app.register(corsPolicy);
   await app.register(rateLimits);
-  await app.register(auth);
+  const accessTokens = new AccessTokens(config, app.clock);
+  app.decorate('accessTokens', accessTokens);
+  await app.register(auth, callerSource(app.database, accessTokens));
   await app.register(openapi);
   await app.register(metrics);
   await app.register(jobs);
   await app.register(mail);
 
-  const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
-  app.decorate('passwords', passwords);
-  app.decorate(
-    'authService',
-    new AuthService({
-      db: app.db,
-      config,
-      clock: app.clock,
-      hasher: passwords,
-      loginThrottle: new LoginThrottle(
-        app.counters,
-        config.rateLimit.loginFailuresPerEmail,
-        config.rateLimit.windowSeconds * 1000,
-        app.log,
-      ),
-      accessTokens: app.accessTokens,
-      sealer: app.mail.sealer,
-      mail: app.jobs,
-      logger: app.log,
-    }),
-  );
-
-  await app.register(bootstrapAdmin);
-  await app.register(retention);
-
-  await app.register(healthRoutes);
-  await app.register(publicAuthRoutes);
-  await app.register(sessionRoutes);
-  await app.register(accountPages);
-  await app.register(usersRoutes);
-  await app.register(adminRoutes);
-  await app.register(propertiesRoutes);
-  await app.register(servicesRoutes);
-  await app.register(catalogRoutes);
+  const services = buildServices(app, accessTokens);
+  app.decorate('passwords', services.passwords);
+  await app.register(registerModules, services);
 
   return app;
 }

@@ -5,29 +5,19 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import type { AuthRequirement, Caller, CallerSource } from '../kernel/guards.js';
 import { forbidden, unauthorized } from '../lib/errors.js';
 import { bearerSecurity, errors } from '../lib/schemas.js';
-import { AccessTokens } from '../modules/auth/tokens.js';
-import { type Caller, loadCaller, touchSession } from '../modules/users/caller.js';
 
-/** 'public' routes need nothing; 'user' needs a signed-in user; anything else is a permission. */
-export type AuthRequirement = 'public' | 'user' | `${string}:${string}`;
+export type { AuthRequirement } from '../kernel/guards.js';
 
 const REQUIREMENT = Symbol('authRequirement');
 type Guard = onRequestAsyncHookHandler & { [REQUIREMENT]: AuthRequirement };
 
 declare module 'fastify' {
   interface FastifyInstance {
-    accessTokens: AccessTokens;
-    /** onRequest guard: any signed-in user. */
-    requireUser: onRequestAsyncHookHandler;
-    /** onRequest guard: a signed-in user whose roles grant `permission`. */
-    requirePermission(permission: `${string}:${string}`): onRequestAsyncHookHandler;
     /** Every route registered, with its requirement: for the inventory and RBAC matrix tests. */
     routeInventory: RouteEntry[];
-  }
-  interface FastifyRequest {
-    caller: Caller | null;
   }
   interface FastifyContextConfig {
     /** Filled from the route's guard when the route is registered; read by the RBAC matrix test. */
@@ -53,23 +43,21 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-async function auth(app: FastifyInstance) {
-  const tokens = new AccessTokens(app.config, app.clock);
-  app.decorate('accessTokens', tokens);
+async function auth(app: FastifyInstance, callers: CallerSource) {
   app.decorateRequest('caller', null);
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
     if (request.caller) return request.caller;
     const token = bearerToken(request);
     if (!token) throw unauthorized();
-    const claims = await tokens.verify(token);
+    const claims = await callers.verifyAccessToken(token);
     const now = app.clock.now();
-    const caller = await loadCaller(app.database, claims.userId, claims.sessionId, now);
+    const caller = await callers.load(claims.userId, claims.sessionId, now);
     if (!caller) throw unauthorized('The session has ended or the account is disabled.');
     if (now.getTime() - caller.sessionLastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
-      touchSession(app.database, caller.sessionId, now).catch((error) =>
-        request.log.warn({ err: error }, 'could not record session use'),
-      );
+      callers
+        .touchSession(caller.sessionId, now)
+        .catch((error) => request.log.warn({ err: error }, 'could not record session use'));
     }
     request.caller = caller;
     return caller;
@@ -117,10 +105,5 @@ async function auth(app: FastifyInstance) {
   });
 }
 
-export default fp(auth, { name: 'auth', dependencies: ['errors'] });
-
-/** The caller of a guarded route (the guard has run, so there is one). */
-export function callerOf(request: FastifyRequest): Caller {
-  if (!request.caller) throw unauthorized();
-  return request.caller;
-}
+// After rate-limits: its onRoute hook adds the limiter to onRequest before ours puts guards last.
+export default fp(auth, { name: 'auth', dependencies: ['errors', 'rate-limits'] });

@@ -45,6 +45,7 @@ async function metrics(app: FastifyInstance) {
   app.get(
     '/metrics',
     {
+      config: app.rateLimits.none,
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics',
@@ -65,4 +66,4 @@ async function metrics(app: FastifyInstance) {
   );
 }
 
-export default fp(metrics, { name: 'metrics' });
+export default fp(metrics, { name: 'metrics', dependencies: ['rate-limits'] });

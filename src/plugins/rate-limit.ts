@@ -1,21 +1,32 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { normaliseEmail } from '../kernel/email.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
 import { rateLimited } from '../lib/errors.js';
-import { normaliseEmail } from '../modules/users/repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The counters of the per-email limits (login throttle, mail caps): Redis or in-process. */
     counters: CounterStore;
+    /** The limits a route declares for itself, beyond the global one every route has. */
+    rateLimits: RouteRateLimits;
   }
-  interface FastifyContextConfig {
-    /** 'auth': the stricter per-address limit of the sensitive auth routes. */
-    rateLimitGroup?: 'auth';
-    /** The route sends mail to the body's email: limited per address per hour. */
-    mailsPerEmail?: boolean;
-  }
+}
+
+export interface RouteRateLimits {
+  /**
+   * Route config: the stricter per-address limit of the sensitive auth routes, counted per
+   * path (`config: app.rateLimits.auth('/auth/login')`).
+   */
+  auth(path: string): { rateLimit: { max: number; timeWindow: number; groupId: string } };
+  /** Route config: no limit at all, for probes and scrapes (`config: app.rateLimits.none`). */
+  none: { rateLimit: false };
+  /**
+   * preHandler: the route mails the body's email, so it is capped per address per hour. Counted
+   * before the mail is queued, and the count it returns is the one checked: atomic.
+   */
+  mailsPerEmail: preHandlerAsyncHookHandler;
 }
 
 function bodyEmail(request: FastifyRequest): string | undefined {
@@ -71,20 +82,23 @@ async function rateLimits(app: FastifyInstance) {
     redis?.disconnect();
   });
 
-  // Route groups become @fastify/rate-limit route settings; this hook must run before its own.
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const group = route.config?.rateLimitGroup;
-    if (group) {
-      route.config = {
-        ...route.config,
-        rateLimit: { max: limits.authMax, timeWindow: windowMs, groupId: route.url },
-      };
-    }
-    if (route.url.startsWith('/health/') || route.url === '/metrics') {
-      route.config = { ...route.config, rateLimit: false };
-    }
-    if (route.config?.mailsPerEmail) addMailLimit(route);
-  });
+  app.decorate('rateLimits', {
+    auth: (path: string) => ({
+      rateLimit: { max: limits.authMax, timeWindow: windowMs, groupId: path },
+    }),
+    none: { rateLimit: false },
+    mailsPerEmail: async (request: FastifyRequest) => {
+      const email = bodyEmail(request);
+      if (!email) return;
+      const { count, resetMs } = await counters.hit(`mails:${email}`, 3_600_000);
+      if (count > limits.mailsPerEmailPerHour) {
+        throw rateLimited(
+          resetMs,
+          'Too many messages requested for this address; try again later.',
+        );
+      }
+    },
+  } satisfies RouteRateLimits);
 
   await app.register(rateLimit, {
     global: true,
@@ -98,22 +112,6 @@ async function rateLimits(app: FastifyInstance) {
     errorResponseBuilder: (_request, context) =>
       rateLimited(context.ttl, `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`),
   });
-
-  // Counted before the mail is queued, and the count it returns is the one checked: atomic.
-  function addMailLimit(route: RouteOptions) {
-    const limit = async (request: FastifyRequest) => {
-      const email = bodyEmail(request);
-      if (!email) return;
-      const { count, resetMs } = await counters.hit(`mails:${email}`, 3_600_000);
-      if (count > limits.mailsPerEmailPerHour) {
-        throw rateLimited(
-          resetMs,
-          'Too many messages requested for this address; try again later.',
-        );
-      }
-    };
-    route.preHandler = [...[route.preHandler ?? []].flat(), limit];
-  }
 }
 
 export default fp(rateLimits, { name: 'rate-limits', dependencies: ['errors'] });

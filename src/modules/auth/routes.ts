@@ -4,9 +4,9 @@ import type {
   TypeBoxTypeProvider,
 } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { callerOf } from '../../kernel/guards.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors, IdParams, Message } from '../../lib/schemas.js';
-import { callerOf } from '../../plugins/auth.js';
 import {
   EmailBody,
   LoginBody,
@@ -17,17 +17,20 @@ import {
   TokenBody,
   TokenPair,
 } from './schemas.js';
+import type { AuthService } from './service.js';
 
 const ACCEPTED = 'If the address can receive mail, a message is on its way.';
 
 /** Public account flows: register, verify, login, refresh, forgot and reset. */
-export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const auth = app.authService;
-
+export const publicAuthRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (
+  app,
+  { auth },
+) => {
   app.post(
     '/auth/register',
     {
-      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
+      config: app.rateLimits.auth('/auth/register'),
+      preHandler: app.rateLimits.mailsPerEmail,
       schema: {
         tags: ['auth'],
         summary: 'Register',
@@ -47,7 +50,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/verify-email',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: app.rateLimits.auth('/auth/verify-email'),
       schema: {
         tags: ['auth'],
         summary: 'Verify email',
@@ -67,7 +70,8 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/resend-verification',
     {
-      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
+      config: app.rateLimits.auth('/auth/resend-verification'),
+      preHandler: app.rateLimits.mailsPerEmail,
       schema: {
         tags: ['auth'],
         summary: 'Resend verification mail',
@@ -91,7 +95,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     login.post(
       '/auth/login',
       {
-        config: { rateLimitGroup: 'auth' },
+        config: app.rateLimits.auth('/auth/login'),
         schema: {
           tags: ['auth'],
           summary: 'Log in',
@@ -114,7 +118,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/refresh',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: app.rateLimits.auth('/auth/refresh'),
       schema: {
         tags: ['auth'],
         summary: 'Refresh tokens',
@@ -131,7 +135,8 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/forgot-password',
     {
-      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
+      config: app.rateLimits.auth('/auth/forgot-password'),
+      preHandler: app.rateLimits.mailsPerEmail,
       schema: {
         tags: ['auth'],
         summary: 'Request a password reset',
@@ -151,7 +156,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/reset-password',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: app.rateLimits.auth('/auth/reset-password'),
       schema: {
         tags: ['auth'],
         summary: 'Reset the password',
@@ -174,9 +179,10 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 /** Session management for the signed-in user. */
-export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const auth = app.authService;
-
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (
+  app,
+  { auth },
+) => {
   app.post(
     '/auth/logout',
     {

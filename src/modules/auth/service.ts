@@ -1,12 +1,12 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import { userRoles, users } from '../../db/schema.js';
+import { recordAudit } from '../../kernel/audit.js';
+import { normaliseEmail } from '../../kernel/email.js';
+import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import {
   AppError,
-  badRequest,
   invalidCredentials,
   invalidToken,
   notFound,
@@ -20,10 +20,14 @@ import {
   resetPasswordMail,
   verifyEmailMail,
 } from '../../mail/templates.js';
-import { recordAudit } from '../rbac/audit.js';
-import { assertNotLastAdmin } from '../rbac/repository.js';
-import type { Caller } from '../users/caller.js';
-import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
+import { grantRole } from '../rbac/repository.js';
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  markEmailVerified,
+  setPasswordHash,
+} from '../users/repository.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { consumeOneTimeToken, issueOneTimeToken, voidOneTimeTokens } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
@@ -58,7 +62,11 @@ export interface AuthServiceDeps {
 /** Self-registration may choose only these; `admin` is granted, never chosen. */
 export type SelfServiceRole = 'homeowner' | 'service_provider';
 
-/** The account flows: each multi-step change is one transaction (rows, token, mail, audit). */
+/**
+ * Credentials and sessions: registration, verification, login, refresh, logout, password reset.
+ * Each multi-step change is one transaction (rows, token, mail, audit). The account itself
+ * (profile, password change, deletion, status) is the users service's.
+ */
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
 
@@ -82,20 +90,16 @@ export class AuthService {
     const now = this.now();
 
     await this.db.transaction(async (tx) => {
-      const [created] = await tx
-        .insert(users)
-        .values({
-          email,
-          fullName: input.fullName.trim(),
-          passwordHash,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .onConflictDoNothing({ target: users.email })
-        .returning({ id: users.id, fullName: users.fullName });
+      const created = await insertUser(tx, {
+        email,
+        fullName: input.fullName.trim(),
+        passwordHash,
+        createdAt: now,
+        updatedAt: now,
+      });
 
       if (created) {
-        await tx.insert(userRoles).values({ userId: created.id, roleName: input.role });
+        await grantRole(tx, created.id, input.role);
         const token = await issueOneTimeToken(
           tx,
           created.id,
@@ -141,7 +145,7 @@ export class AuthService {
     await this.db.transaction(async (tx) => {
       const userId = await consumeOneTimeToken(tx, token, 'verify_email', now);
       if (!userId) throw invalidToken();
-      await tx.update(users).set({ emailVerified: true }).where(eq(users.id, userId));
+      await markEmailVerified(tx, userId);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'user.email_verified',
         actorId: userId,
@@ -232,7 +236,7 @@ export class AuthService {
     const now = this.now();
     const session = await this.db.transaction(async (tx) => {
       if (upgradedHash) {
-        await tx.update(users).set({ passwordHash: upgradedHash }).where(eq(users.id, user.id));
+        await setPasswordHash(tx, user.id, upgradedHash);
       }
       const created = await createSession(tx, user.id, context, this.deps.config, now);
       await recordAudit(tx, logger, context, {
@@ -363,7 +367,7 @@ export class AuthService {
       const user = await findUserById(tx, userId);
       if (!user?.isActive) throw invalidToken();
       assertAcceptablePassword(newPassword, user.email);
-      await tx.update(users).set({ passwordHash, emailVerified: true }).where(eq(users.id, userId));
+      await setPasswordHash(tx, userId, passwordHash, { verified: true });
       await voidOneTimeTokens(tx, userId, 'password_reset', now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
       await enqueueMail(tx, sealer, clock, {
@@ -379,70 +383,6 @@ export class AuthService {
       });
     });
     void this.deps.mail.wake();
-  }
-
-  /** Needs the current password; every other session of the user is signed out. */
-  async changePassword(
-    caller: Caller,
-    currentPassword: string,
-    newPassword: string,
-    context: RequestContext,
-  ): Promise<void> {
-    const { config, clock, sealer, logger, hasher } = this.deps;
-    await this.assertPassword(caller.id, currentPassword, '/body/currentPassword');
-    assertAcceptablePassword(newPassword, caller.email);
-    const passwordHash = await hasher.hash(newPassword);
-    const now = this.now();
-    await this.db.transaction(async (tx) => {
-      await tx.update(users).set({ passwordHash }).where(eq(users.id, caller.id));
-      await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
-      const revoked = await revokeUserSessions(
-        tx,
-        caller.id,
-        'password_changed',
-        now,
-        caller.sessionId,
-      );
-      await enqueueMail(tx, sealer, clock, {
-        to: caller.email,
-        template: 'password_changed',
-        content: passwordChangedMail(config.publicAppUrl, caller.fullName),
-      });
-      await recordAudit(tx, logger, context, {
-        type: 'user.password_changed',
-        actorId: caller.id,
-        subjectId: caller.id,
-        data: { sessionsRevoked: revoked },
-      });
-    });
-    void this.deps.mail.wake();
-  }
-
-  /**
-   * Deletes the account and, through foreign keys, its sessions, one-time tokens, properties and
-   * services.
-   */
-  async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
-    await this.assertPassword(caller.id, password, '/body/password');
-    const now = this.now();
-    await this.db.transaction(async (tx) => {
-      await assertNotLastAdmin(tx, caller.id);
-      await revokeUserSessions(tx, caller.id, 'account_deleted', now);
-      await tx.delete(users).where(eq(users.id, caller.id));
-      await recordAudit(tx, this.deps.logger, context, {
-        type: 'user.deleted',
-        actorId: caller.id,
-        subjectId: caller.id,
-        data: { email: caller.email },
-      });
-    });
-  }
-
-  private async assertPassword(userId: string, password: string, path: string): Promise<void> {
-    const user = await findUserById(this.db, userId);
-    if (!user || !(await this.deps.hasher.verify(password, user.passwordHash))) {
-      throw badRequest('The password is incorrect.', [{ path, message: 'is incorrect' }]);
-    }
   }
 
   private async tokenPair(

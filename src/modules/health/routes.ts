@@ -14,6 +14,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health/live',
     {
       logLevel,
+      // Probes are never limited: a throttled probe would restart a healthy instance.
+      config: app.rateLimits.none,
       schema: {
         tags: ['operations'],
         summary: 'Liveness',
@@ -29,6 +31,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health/ready',
     {
       logLevel,
+      // Probes are never limited: a throttled probe would restart a healthy instance.
+      config: app.rateLimits.none,
       schema: {
         tags: ['operations'],
         summary: 'Readiness',

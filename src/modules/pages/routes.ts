@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.js';
 import { requestContext } from '../../lib/request-context.js';
 import { toLoggedAppError } from '../../plugins/errors.js';
+import type { AuthService } from '../auth/service.js';
 import { PAGE_CSP } from './html.js';
 import {
   ForgotForm,
@@ -41,9 +42,10 @@ const damagedLink = () =>
  * No cookie or session is involved, so a cross-site form post gains nothing the attacker could
  * not do by calling the API directly: no CSRF token is needed.
  */
-export const accountPages: FastifyPluginAsyncTypebox = async (app) => {
-  const auth = app.authService;
-
+export const accountPages: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (
+  app,
+  { auth },
+) => {
   // Encapsulated: forms only on these routes, and their errors as pages, not problem+json.
   await app.register(formbody, { bodyLimit: 8_192 });
   app.removeContentTypeParser('application/json');
@@ -82,7 +84,7 @@ export const accountPages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/verify-email',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: app.rateLimits.auth('/verify-email'),
       schema: {
         tags: ['pages'],
         summary: 'Confirm the email address (form)',
@@ -123,7 +125,7 @@ export const accountPages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/reset-password',
     {
-      config: { rateLimitGroup: 'auth' },
+      config: app.rateLimits.auth('/reset-password'),
       schema: {
         tags: ['pages'],
         summary: 'Set a new password (form)',
@@ -169,7 +171,8 @@ export const accountPages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/forgot-password',
     {
-      config: { rateLimitGroup: 'auth', mailsPerEmail: true },
+      config: app.rateLimits.auth('/forgot-password'),
+      preHandler: app.rateLimits.mailsPerEmail,
       schema: {
         tags: ['pages'],
         summary: 'Ask for a reset link (form)',

@@ -1,11 +1,10 @@
-import { and, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { users } from '../../db/schema.js';
+import { recordAudit } from '../../kernel/audit.js';
+import { normaliseEmail } from '../../kernel/email.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
-import { findUserByEmail, normaliseEmail } from '../users/repository.js';
-import { recordAudit } from './audit.js';
+import { claimUnverifiedUser, findUserByEmail, insertUser } from '../users/repository.js';
 import { ADMIN_ROLE, grantRole } from './repository.js';
 
 export type BootstrapOutcome = 'created' | 'claimed' | 'granted' | 'unchanged';
@@ -35,28 +34,19 @@ export async function ensureAdmin(
   return db.transaction(async (tx) => {
     let created = false;
     if (passwordHash) {
-      const rows = await tx
-        .insert(users)
-        .values({
-          email,
-          fullName: input.fullName ?? 'Administrator',
-          passwordHash,
-          emailVerified: true,
-        })
-        .onConflictDoNothing({ target: users.email })
-        .returning({ id: users.id });
-      created = rows.length > 0;
+      const row = await insertUser(tx, {
+        email,
+        fullName: input.fullName ?? 'Administrator',
+        passwordHash,
+        emailVerified: true,
+      });
+      created = row !== undefined;
     }
     const user = await findUserByEmail(tx, email);
     if (!user) throw new Error('the admin account vanished while it was being created');
     let claimed = false;
     if (!created && !user.emailVerified && passwordHash) {
-      const rows = await tx
-        .update(users)
-        .set({ passwordHash, emailVerified: true })
-        .where(and(eq(users.id, user.id), eq(users.emailVerified, false)))
-        .returning({ id: users.id });
-      claimed = rows.length > 0;
+      claimed = await claimUnverifiedUser(tx, user.id, passwordHash);
       if (claimed) await voidOneTimeTokens(tx, user.id, 'password_changed', now);
     }
     const granted = await grantRole(tx, user.id, ADMIN_ROLE);

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { permissions, rolePermissions, roles, userRoles, users } from '../../db/schema.js';
+import { rolePermissions, roles, userRoles, users } from '../../db/schema.js';
 import { conflict } from '../../lib/errors.js';
 
 export const ADMIN_ROLE = 'admin';
@@ -31,10 +31,6 @@ export async function listRoles(db: Db) {
 export async function roleExists(db: Db, name: string): Promise<boolean> {
   const [row] = await db.select({ name: roles.name }).from(roles).where(eq(roles.name, name));
   return Boolean(row);
-}
-
-export async function listPermissions(db: Db) {
-  return db.select().from(permissions).orderBy(asc(permissions.name));
 }
 
 /** Idempotent: granting a role the user holds changes nothing. Returns whether it was new. */
@@ -69,13 +65,4 @@ export async function assertNotLastAdmin(tx: Db, userId: string): Promise<void> 
   if (activeAdmins.includes(userId) && activeAdmins.length <= 1) {
     throw conflict('This would remove the last active admin.');
   }
-}
-
-export async function setUserActive(tx: Db, userId: string, isActive: boolean): Promise<boolean> {
-  const rows = await tx
-    .update(users)
-    .set({ isActive })
-    .where(eq(users.id, userId))
-    .returning({ id: users.id });
-  return rows.length > 0;
 }

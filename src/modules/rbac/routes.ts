@@ -1,14 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { badRequest, notFound } from '../../lib/errors.js';
+import { callerOf } from '../../kernel/guards.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { callerOf } from '../../plugins/auth.js';
-import { findUserView, listUsers } from '../users/repository.js';
 import { User } from '../users/schemas.js';
-import { listAuditEvents } from './audit.js';
-import { listRoles, roleExists } from './repository.js';
+import type { UsersService } from '../users/service.js';
 import {
   AuditEvent,
   AuditQuery,
@@ -18,21 +15,14 @@ import {
   UserRoleParams,
   UserStatusPatch,
 } from './schemas.js';
-import { AdminService } from './service.js';
+import type { AdminService } from './service.js';
 
 /** /admin/*: user administration, role assignment and the audit trail. */
-const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const admin = new AdminService(app.db, app.clock, app.log);
-
-  const userOr404 = async (id: string) => {
-    const user = await findUserView(app.db, id);
-    if (!user) throw notFound('No such user.');
-    return user;
-  };
-  const knownRole = async (role: string, path: string) => {
-    if (!(await roleExists(app.db, role)))
-      throw badRequest('No such role.', [{ path, message: 'is not a role' }]);
-  };
+const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: UsersService }> = async (
+  app,
+  { admin, users },
+) => {
+  const userOr404 = (id: string) => users.get(id, 'No such user.');
 
   app.get(
     '/admin/users',
@@ -50,7 +40,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { email, role, limit = 20, cursor } = request.query;
-      const rows = await listUsers(app.db, {
+      const rows = await users.list({
         email,
         role,
         limit: limit + 1,
@@ -92,13 +82,12 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await admin.setActive(
+      return users.setActive(
         callerOf(request).id,
         request.params.id,
         request.body.isActive,
         requestContext(request),
       );
-      return userOr404(request.params.id);
     },
   );
 
@@ -114,7 +103,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(Role), ...errors() },
       },
     },
-    async () => listRoles(app.db),
+    async () => admin.roles(),
   );
 
   app.post(
@@ -133,7 +122,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await knownRole(request.body.role, '/body/role');
+      await admin.assertRoleExists(request.body.role, '/body/role');
       await admin.grant(
         callerOf(request).id,
         request.params.id,
@@ -159,7 +148,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await knownRole(request.params.role, '/params/role');
+      await admin.assertRoleExists(request.params.role, '/params/role');
       await admin.revoke(
         callerOf(request).id,
         request.params.id,
@@ -186,7 +175,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { userId, type, limit = 20, cursor } = request.query;
-      const rows = await listAuditEvents(app.db, {
+      const rows = await admin.auditEvents({
         userId,
         type,
         limit: limit + 1,

@@ -1,21 +1,21 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
+import { type AuditFilter, listAuditEvents, recordAudit } from '../../kernel/audit.js';
 import type { Clock } from '../../lib/clock.js';
-import { notFound } from '../../lib/errors.js';
+import { badRequest, notFound } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
-import { revokeUserSessions } from '../auth/sessions.js';
 import { findUserById } from '../users/repository.js';
-import { recordAudit } from './audit.js';
 import {
   ADMIN_ROLE,
   assertNotLastAdmin,
   grantRole,
+  listRoles,
   revokeRole,
-  setUserActive,
+  roleExists,
 } from './repository.js';
 
-/** Administrative changes: each is one transaction with its audit row. */
+/** Roles and the audit trail: each change is one transaction with its audit row. */
 export class AdminService {
   constructor(
     private readonly db: Db,
@@ -23,28 +23,18 @@ export class AdminService {
     private readonly logger: FastifyBaseLogger,
   ) {}
 
-  /**
-   * Disabling signs the user out everywhere at once and voids the account's outstanding links;
-   * the last active admin cannot be disabled.
-   */
-  async setActive(actorId: string, userId: string, isActive: boolean, context: RequestContext) {
-    const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
-      const user = await findUserById(tx, userId);
-      if (!user) throw notFound('No such user.');
-      if (user.isActive === isActive) return;
-      if (!isActive) {
-        await assertNotLastAdmin(tx, userId);
-        await revokeUserSessions(tx, userId, 'account_disabled', now);
-      }
-      await setUserActive(tx, userId, isActive);
-      await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
-      await recordAudit(tx, this.logger, context, {
-        type: isActive ? 'user.enabled' : 'user.disabled',
-        actorId,
-        subjectId: userId,
-      });
-    });
+  roles() {
+    return listRoles(this.db);
+  }
+
+  /** 400 naming `path` (where the request gave the role) when no such role exists. */
+  async assertRoleExists(role: string, path: string): Promise<void> {
+    if (!(await roleExists(this.db, role)))
+      throw badRequest('No such role.', [{ path, message: 'is not a role' }]);
+  }
+
+  auditEvents(filter: AuditFilter) {
+    return listAuditEvents(this.db, filter);
   }
 
   /** Idempotent: granting a role the user already holds changes nothing and records nothing. */

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, Page } from '../../lib/schemas.js';
-import { CatalogReader } from './catalog.js';
+import type { CatalogReader } from './catalog.js';
 import { normalisePostalCode } from './input.js';
 import { CatalogQuery, CatalogService } from './schemas.js';
 
 /** GET /services: the catalog every signed-in user browses. */
-const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const catalog = new CatalogReader(app.db);
+const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogReader }> = async (
+  app,
+  { catalog },
+) => {
   app.get(
     '/services',
     {

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { callerOf } from '../../kernel/guards.js';
 import { notFound } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { callerOf } from '../../plugins/auth.js';
 import { serviceChanges, serviceValues } from './input.js';
 import {
   changeService,

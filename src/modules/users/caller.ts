@@ -1,20 +1,5 @@
 import type { Database } from '../../db/client.js';
-
-/** The signed-in user as loaded on every authenticated request. */
-export interface Caller {
-  id: string;
-  email: string;
-  fullName: string;
-  phone: string | null;
-  emailVerified: boolean;
-  isActive: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-  roles: string[];
-  permissions: string[];
-  sessionId: string;
-  sessionLastUsedAt: Date;
-}
+import type { Caller } from '../../kernel/guards.js';
 
 /**
  * One round trip per authenticated request: the session must be live, the user active, and the

@@ -1,6 +1,7 @@
 import { and, desc, eq, like, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { userRoles, users } from '../../db/schema.js';
+import { userGrants, userRoles, users } from '../../db/schema.js';
+import { normaliseEmail } from '../../kernel/email.js';
 
 /** The public shape of an account (never a hash or a token): the `User` resource of the contract. */
 export interface UserView {
@@ -16,18 +17,14 @@ export interface UserView {
   updatedAt: Date;
 }
 
-export const normaliseEmail = (email: string) => email.trim().toLowerCase();
-
 const userViewColumns = {
   id: users.id,
   email: users.email,
   fullName: users.fullName,
   phone: users.phone,
-  roles: sql<
-    string[]
-  >`array(select ur.role_name from user_roles ur where ur.user_id = ${users.id} order by 1)`,
-  permissions: sql<string[]>`array(select distinct rp.permission_name from user_roles ur
-      join role_permissions rp on rp.role_name = ur.role_name where ur.user_id = ${users.id} order by 1)`,
+  // The same source as the caller's roles on every request (users/caller.ts): user_grants.
+  roles: sql<string[]>`coalesce(${userGrants.roles}, '{}')`,
+  permissions: sql<string[]>`coalesce(${userGrants.permissions}, '{}')`,
   emailVerified: users.emailVerified,
   isActive: users.isActive,
   createdAt: users.createdAt,
@@ -35,7 +32,11 @@ const userViewColumns = {
 };
 
 export async function findUserView(db: Db, id: string): Promise<UserView | undefined> {
-  const [row] = await db.select(userViewColumns).from(users).where(eq(users.id, id));
+  const [row] = await db
+    .select(userViewColumns)
+    .from(users)
+    .leftJoin(userGrants, eq(userGrants.userId, users.id))
+    .where(eq(users.id, id));
   return row;
 }
 
@@ -76,10 +77,16 @@ export async function listUsers(db: Db, filter: UserListFilter): Promise<UserVie
   return db
     .select(userViewColumns)
     .from(users)
+    .leftJoin(userGrants, eq(userGrants.userId, users.id))
     .where(and(...conditions))
     .orderBy(desc(users.id))
     .limit(filter.limit);
 }
+
+/*
+ * The users table is written here and nowhere else (test/foundation/table-owners.test.ts): the
+ * users service's flows, and those of auth and rbac that touch an account, go through these.
+ */
 
 export async function updateProfile(
   db: Db,
@@ -87,4 +94,55 @@ export async function updateProfile(
   changes: { fullName?: string; phone?: string | null },
 ): Promise<void> {
   await db.update(users).set(changes).where(eq(users.id, id));
+}
+
+/** Conflict-tolerant on the email: returns the new row, or nothing when the email is taken. */
+export async function insertUser(db: Db, values: typeof users.$inferInsert) {
+  const [row] = await db
+    .insert(users)
+    .values(values)
+    .onConflictDoNothing({ target: users.email })
+    .returning({ id: users.id, fullName: users.fullName });
+  return row;
+}
+
+export async function markEmailVerified(db: Db, id: string): Promise<void> {
+  await db.update(users).set({ emailVerified: true }).where(eq(users.id, id));
+}
+
+/** A new password hash; `verified` also marks the email proven (a reset link was followed). */
+export async function setPasswordHash(
+  db: Db,
+  id: string,
+  passwordHash: string,
+  options: { verified?: true } = {},
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ passwordHash, ...(options.verified && { emailVerified: true }) })
+    .where(eq(users.id, id));
+}
+
+/** Sets the password of an account still unverified and verifies it; false if it was verified. */
+export async function claimUnverifiedUser(db: Db, id: string, passwordHash: string) {
+  const rows = await db
+    .update(users)
+    .set({ passwordHash, emailVerified: true })
+    .where(and(eq(users.id, id), eq(users.emailVerified, false)))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+export async function setUserActive(db: Db, id: string, isActive: boolean): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ isActive })
+    .where(eq(users.id, id))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+/** Its sessions, tokens, roles, properties and services go with it, through foreign keys. */
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await db.delete(users).where(eq(users.id, id));
 }

@@ -1,13 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { notFound } from '../../lib/errors.js';
+import type { Caller } from '../../kernel/guards.js';
+import { callerOf } from '../../kernel/guards.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors } from '../../lib/schemas.js';
-import { callerOf } from '../../plugins/auth.js';
-import { recordAudit } from '../rbac/audit.js';
-import type { Caller } from './caller.js';
-import { findUserView, updateProfile } from './repository.js';
 import {
   ChangePasswordBody,
   DeleteAccountBody,
@@ -15,6 +11,7 @@ import {
   ProfileReplace,
   User,
 } from './schemas.js';
+import type { UsersService } from './service.js';
 
 /** The caller as the `User` resource: the auth query already loaded every field. */
 function asUser(caller: Caller) {
@@ -22,35 +19,8 @@ function asUser(caller: Caller) {
   return user;
 }
 
-type ProfileChanges = { fullName?: string; phone?: string | null };
-
-const trimmed = (changes: ProfileChanges): ProfileChanges => ({
-  ...(changes.fullName !== undefined && { fullName: changes.fullName.trim() }),
-  ...(changes.phone !== undefined && { phone: changes.phone?.trim() ?? null }),
-});
-
 /** The signed-in user's own account: /users/me. */
-const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  /** The change and its audit row in one transaction. */
-  const saveProfile = async (request: FastifyRequest, changes: ProfileChanges) => {
-    const caller = callerOf(request);
-    await app.db.transaction(async (tx) => {
-      await updateProfile(tx, caller.id, changes);
-      await recordAudit(tx, app.log, requestContext(request), {
-        type: 'user.profile_updated',
-        actorId: caller.id,
-        subjectId: caller.id,
-        data: { fields: Object.keys(changes) },
-      });
-    });
-  };
-
-  const updated = async (id: string) => {
-    const user = await findUserView(app.db, id);
-    if (!user) throw notFound();
-    return user;
-  };
-
+const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (app, { users }) => {
   app.get(
     '/users/me',
     {
@@ -80,10 +50,8 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: User, ...errors() },
       },
     },
-    async (request) => {
-      await saveProfile(request, trimmed(request.body));
-      return updated(callerOf(request).id);
-    },
+    async (request) =>
+      users.updateProfile(callerOf(request), request.body, requestContext(request)),
   );
 
   app.patch(
@@ -99,10 +67,8 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: User, ...errors() },
       },
     },
-    async (request) => {
-      await saveProfile(request, trimmed(request.body));
-      return updated(callerOf(request).id);
-    },
+    async (request) =>
+      users.updateProfile(callerOf(request), request.body, requestContext(request)),
   );
 
   app.post(
@@ -121,7 +87,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { currentPassword, newPassword } = request.body;
-      await app.authService.changePassword(
+      await users.changePassword(
         callerOf(request),
         currentPassword,
         newPassword,
@@ -146,11 +112,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.authService.deleteAccount(
-        callerOf(request),
-        request.body.password,
-        requestContext(request),
-      );
+      await users.deleteAccount(callerOf(request), request.body.password, requestContext(request));
       return reply.code(204).send(null);
     },
   );

@@ -1,8 +1,8 @@
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { Db } from '../../db/client.js';
-import { auditEvents } from '../../db/schema.js';
-import type { RequestContext } from '../../lib/request-context.js';
+import type { Db } from '../db/client.js';
+import { auditEvents } from '../db/schema.js';
+import type { RequestContext } from '../lib/request-context.js';
 
 export type AuditType =
   | 'user.registered'

@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError } from '../lib/errors.js';
-import { ensureAdmin } from '../modules/rbac/bootstrap.js';
+import { AppError } from '../../lib/errors.js';
+import type { PasswordHasher } from '../auth/passwords.js';
+import { ensureAdmin } from './bootstrap.js';
 
 /** With ADMIN_EMAIL and ADMIN_PASSWORD set, the first admin exists once the service is ready. */
-async function bootstrapAdmin(app: FastifyInstance) {
+async function bootstrapAdmin(app: FastifyInstance, { hasher }: { hasher: PasswordHasher }) {
   const { adminEmail, adminPassword } = app.config;
   if (!adminEmail || !adminPassword) return;
   app.onDatabaseReady(async () => {
     try {
-      const outcome = await ensureAdmin(app.db, app.passwords, app.log, {
+      const outcome = await ensureAdmin(app.db, hasher, app.log, {
         email: adminEmail,
         password: adminPassword,
         now: app.clock.now(),

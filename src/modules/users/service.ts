@@ -1,0 +1,176 @@
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { recordAudit } from '../../kernel/audit.js';
+import type { Caller } from '../../kernel/guards.js';
+import type { Clock } from '../../lib/clock.js';
+import { badRequest, notFound } from '../../lib/errors.js';
+import type { RequestContext } from '../../lib/request-context.js';
+import { enqueueMail, type MailSealer, type MailWorker } from '../../mail/outbox.js';
+import { passwordChangedMail } from '../../mail/templates.js';
+import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
+import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
+import { revokeUserSessions } from '../auth/sessions.js';
+import { assertNotLastAdmin } from '../rbac/repository.js';
+import {
+  deleteUser,
+  findUserById,
+  findUserView,
+  listUsers,
+  setPasswordHash,
+  setUserActive,
+  type UserListFilter,
+  type UserView,
+  updateProfile,
+} from './repository.js';
+
+export interface UsersServiceDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  hasher: PasswordHasher;
+  sealer: MailSealer;
+  mail: MailWorker;
+  logger: Logger;
+}
+
+export type ProfileChanges = { fullName?: string; phone?: string | null };
+
+const trimmed = (changes: ProfileChanges): ProfileChanges => ({
+  ...(changes.fullName !== undefined && { fullName: changes.fullName.trim() }),
+  ...(changes.phone !== undefined && { phone: changes.phone?.trim() ?? null }),
+});
+
+/**
+ * An account as its owner and the admins change it: profile, password, deletion, active status.
+ * Each change is one transaction with its audit row.
+ */
+export class UsersService {
+  constructor(private readonly deps: UsersServiceDeps) {}
+
+  private get db() {
+    return this.deps.db;
+  }
+
+  async get(id: string, missing?: string): Promise<UserView> {
+    const user = await findUserView(this.db, id);
+    if (!user) throw notFound(missing);
+    return user;
+  }
+
+  list(filter: UserListFilter): Promise<UserView[]> {
+    return listUsers(this.db, filter);
+  }
+
+  async updateProfile(
+    caller: Caller,
+    changes: ProfileChanges,
+    context: RequestContext,
+  ): Promise<UserView> {
+    const clean = trimmed(changes);
+    await this.db.transaction(async (tx) => {
+      await updateProfile(tx, caller.id, clean);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'user.profile_updated',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { fields: Object.keys(clean) },
+      });
+    });
+    return this.get(caller.id);
+  }
+
+  /** Needs the current password; every other session of the user is signed out. */
+  async changePassword(
+    caller: Caller,
+    currentPassword: string,
+    newPassword: string,
+    context: RequestContext,
+  ): Promise<void> {
+    const { config, clock, sealer, logger, hasher } = this.deps;
+    await this.assertPassword(caller.id, currentPassword, '/body/currentPassword');
+    assertAcceptablePassword(newPassword, caller.email);
+    const passwordHash = await hasher.hash(newPassword);
+    const now = clock.now();
+    await this.db.transaction(async (tx) => {
+      await setPasswordHash(tx, caller.id, passwordHash);
+      await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
+      const revoked = await revokeUserSessions(
+        tx,
+        caller.id,
+        'password_changed',
+        now,
+        caller.sessionId,
+      );
+      await enqueueMail(tx, sealer, clock, {
+        to: caller.email,
+        template: 'password_changed',
+        content: passwordChangedMail(config.publicAppUrl, caller.fullName),
+      });
+      await recordAudit(tx, logger, context, {
+        type: 'user.password_changed',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessionsRevoked: revoked },
+      });
+    });
+    void this.deps.mail.wake();
+  }
+
+  /**
+   * Deletes the account and, through foreign keys, its sessions, one-time tokens, properties and
+   * services.
+   */
+  async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
+    await this.assertPassword(caller.id, password, '/body/password');
+    const now = this.deps.clock.now();
+    await this.db.transaction(async (tx) => {
+      await assertNotLastAdmin(tx, caller.id);
+      await revokeUserSessions(tx, caller.id, 'account_deleted', now);
+      await deleteUser(tx, caller.id);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'user.deleted',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { email: caller.email },
+      });
+    });
+  }
+
+  /**
+   * Disabling signs the user out everywhere at once and voids the account's outstanding links;
+   * the last active admin cannot be disabled.
+   */
+  async setActive(
+    actorId: string,
+    userId: string,
+    isActive: boolean,
+    context: RequestContext,
+  ): Promise<UserView> {
+    const now = this.deps.clock.now();
+    await this.db.transaction(async (tx) => {
+      const user = await findUserById(tx, userId);
+      if (!user) throw notFound('No such user.');
+      if (user.isActive === isActive) return;
+      if (!isActive) {
+        await assertNotLastAdmin(tx, userId);
+        await revokeUserSessions(tx, userId, 'account_disabled', now);
+      }
+      await setUserActive(tx, userId, isActive);
+      await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: isActive ? 'user.enabled' : 'user.disabled',
+        actorId,
+        subjectId: userId,
+      });
+    });
+    return this.get(userId, 'No such user.');
+  }
+
+  private async assertPassword(userId: string, password: string, path: string): Promise<void> {
+    const user = await findUserById(this.db, userId);
+    if (!user || !(await this.deps.hasher.verify(password, user.passwordHash))) {
+      throw badRequest('The password is incorrect.', [{ path, message: 'is incorrect' }]);
+    }
+  }
+}
