@@ -26,7 +26,7 @@ export const Password = Type.String({
   minLength: PASSWORD_MIN_LENGTH,
   maxLength: PASSWORD_MAX_LENGTH,
   description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points); common passwords, and the email itself, are refused with 400 \`weak_password\``,
-  examples: ['correct horse battery staple'],
+  examples: ['correct horse battery staple 42'],
 });
 
 /** A password being checked: whatever was set, so only the maximum applies. */
@@ -34,7 +34,7 @@ export const CurrentPassword = Type.String({
   minLength: 1,
   maxLength: PASSWORD_MAX_LENGTH,
   description: 'The account’s current password',
-  examples: ['correct horse battery staple'],
+  examples: ['correct horse battery staple 42'],
 });
 
 export const FullName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
