@@ -772,12 +772,12 @@ export interface components {
         ChangePasswordBody: {
             /**
              * @description The account’s current password
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             currentPassword: string;
             /**
              * @description 8 to 128 characters (code points); common passwords, and the email itself, are refused with 400 `weak_password`
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             newPassword: string;
         };
@@ -785,7 +785,7 @@ export interface components {
         DeleteAccountBody: {
             /**
              * @description The account’s current password
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             password: string;
         };
@@ -806,7 +806,7 @@ export interface components {
             email: string;
             /**
              * @description The account’s current password
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             password: string;
         };
@@ -849,7 +849,7 @@ export interface components {
             username: string;
             /**
              * @description The account’s current password
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             password: string;
             /** @enum {string} */
@@ -996,7 +996,7 @@ export interface components {
             email: string;
             /**
              * @description 8 to 128 characters (code points); common passwords, and the email itself, are refused with 400 `weak_password`
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             password: string;
             fullName: string;
@@ -1012,7 +1012,7 @@ export interface components {
             token: string;
             /**
              * @description 8 to 128 characters (code points); common passwords, and the email itself, are refused with 400 `weak_password`
-             * @example correct horse battery staple
+             * @example correct horse battery staple 42
              */
             newPassword: string;
         };
