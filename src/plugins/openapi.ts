@@ -64,7 +64,11 @@ async function openapi(app: FastifyInstance) {
         license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
       },
       servers: [
-        { url: 'http://127.0.0.1:3000', description: 'A local server started with npm start' },
+        {
+          // Relative: the /docs UI and clients call the origin that served the document.
+          url: '/',
+          description: 'The server that serves this document',
+        },
       ],
       tags: TAGS,
       components: {
