@@ -9,27 +9,14 @@ import type { AuthRequirement, Caller, CallerSource } from '../kernel/guards.js'
 import { forbidden, unauthorized } from '../lib/errors.js';
 import { bearerSecurity, errors } from '../lib/schemas.js';
 
-export type { AuthRequirement } from '../kernel/guards.js';
-
 const REQUIREMENT = Symbol('authRequirement');
 type Guard = onRequestAsyncHookHandler & { [REQUIREMENT]: AuthRequirement };
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** Every route registered, with its requirement: for the inventory and RBAC matrix tests. */
-    routeInventory: RouteEntry[];
-  }
   interface FastifyContextConfig {
     /** Filled from the route's guard when the route is registered; read by the RBAC matrix test. */
     auth?: AuthRequirement;
   }
-}
-
-export interface RouteEntry {
-  method: string;
-  url: string;
-  auth: AuthRequirement;
-  hidden: boolean;
 }
 
 /** Touching last_used_at on every request would be a write per read; once a minute is enough. */
@@ -78,9 +65,6 @@ async function auth(app: FastifyInstance, callers: CallerSource) {
   app.decorate('requireUser', requireUser);
   app.decorate('requirePermission', (permission: `${string}:${string}`) => guard(permission));
 
-  const inventory: RouteEntry[] = [];
-  app.decorate('routeInventory', inventory);
-
   // Every route states its requirement through its guard; the document and the matrix test follow.
   app.addHook('onRoute', (route: RouteOptions) => {
     const hooks = [route.onRequest ?? []].flat() as Array<Partial<Guard>>;
@@ -91,14 +75,6 @@ async function auth(app: FastifyInstance, callers: CallerSource) {
       ...hooks.filter((hook) => hook[REQUIREMENT]),
     ] as RouteOptions['onRequest'];
     route.config = { ...route.config, auth: requirement };
-    for (const method of [route.method].flat()) {
-      inventory.push({
-        method,
-        url: route.url,
-        auth: requirement,
-        hidden: Boolean(route.schema?.hide),
-      });
-    }
     if (requirement === 'public' || !route.schema) return;
     route.schema.security = bearerSecurity;
     route.schema.response = { ...errors(401, 403), ...(route.schema.response as object) };
