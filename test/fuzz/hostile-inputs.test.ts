@@ -386,8 +386,12 @@ describe(`fuzzing every operation with hostile input (FUZZ_SEED=${SEED})`, () =>
       for (const probe of probesFor(operation)) {
         count++;
         let { res, ms } = await send(probe);
-        // One retry separates a slow path from a pause of a busy machine (GC, another process).
-        if (ms > REQUEST_BOUND_MS) ({ res, ms } = await send(probe));
+        // Retries separate a slow path (slow every time) from a pause of a busy machine (GC,
+        // other processes on shared cores); the fastest attempt counts.
+        for (let retry = 0; retry < 2 && ms > REQUEST_BOUND_MS; retry++) {
+          const again = await send(probe);
+          if (again.ms < ms) ({ res, ms } = again);
+        }
         const where = `${operation.key} [${probe.slot}] ${JSON.stringify(probe.body?.slice(0, 60) ?? url(operation, probe.path, probe.query).slice(0, 80))}`;
         const wrong = judge(probe, res);
         if (wrong) failures.push(`${where}: ${wrong}`);
