@@ -37,20 +37,20 @@ function relevant(issues: ValidationIssue[]): ValidationIssue[] {
 }
 
 function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
-  return relevant(issues)
-    .slice(0, 20)
-    .map((issue) => {
-      let path = issue.instancePath;
-      let message = issue.message ?? 'is invalid';
-      if (issue.keyword === 'additionalProperties') {
-        path += `/${String(issue.params.additionalProperty)}`;
-        message = 'is not an allowed field';
-      } else if (issue.keyword === 'required') {
-        path += `/${String(issue.params.missingProperty)}`;
-        message = 'is required';
-      }
-      return { path: `/${context ?? 'body'}${path}`, message };
-    });
+  // An `if` failure only says which branch failed; the branch's own failures name the field.
+  const named = relevant(issues).filter((issue) => issue.keyword !== 'if');
+  return named.slice(0, 20).map((issue) => {
+    let path = issue.instancePath;
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'additionalProperties') {
+      path += `/${String(issue.params.additionalProperty)}`;
+      message = 'is not an allowed field';
+    } else if (issue.keyword === 'required') {
+      path += `/${String(issue.params.missingProperty)}`;
+      message = 'is required';
+    }
+    return { path: `/${context ?? 'body'}${path}`, message };
+  });
 }
 
 /** Translates anything thrown into the AppError the client will see. */

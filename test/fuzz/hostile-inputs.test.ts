@@ -5,6 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { dereferenced } from '../helpers/openapi.js';
 import { loginAs, STRONG_PASSWORD } from '../helpers/users.js';
 
 /**
@@ -312,7 +313,8 @@ const operations: Operation[] = [];
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true, env: GENEROUS_LIMITS });
   token = (await loginAs(t, ['homeowner', 'service_provider', 'admin'])).accessToken;
-  const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  // Walked as plain JSON Schema: the named components are inlined back where they are used.
+  const doc = dereferenced((await t.app.inject({ method: 'GET', url: '/openapi.json' })).json());
   for (const [path, methods] of Object.entries<Record<string, Record<string, unknown>>>(
     doc.paths,
   )) {
