@@ -15,7 +15,7 @@ import { loginAs, STRONG_PASSWORD } from '../helpers/users.js';
  * request that is otherwise valid, so it reaches as far into the service as it can.
  * Asserts: no 5xx; every 4xx is problem+json (an HTML page for the `pages` operations) with a
  * status the operation documents, or a common one, and a code that belongs to that status; no
- * request over 200 ms. FUZZ_SEED=<n> replays a run (the seed is printed on failure).
+ * request over 200 ms (of wall time and of this process's CPU time). FUZZ_SEED=<n> replays a run (the seed is printed on failure).
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 1203);
@@ -347,13 +347,15 @@ async function send(probe: Probe) {
   if (!SESSION_ENDING.has(operation.key)) headers.authorization = `Bearer ${token}`;
   if (probe.body !== undefined) headers['content-type'] = operation.bodyType ?? 'application/json';
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const res = await t.app.inject({
     method: operation.method as 'GET',
     url: url(operation, probe.path, probe.query),
     headers,
     ...(probe.body !== undefined && { payload: probe.body }),
   });
-  return { res, ms: performance.now() - start };
+  const used = process.cpuUsage(cpu);
+  return { res, ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** What is wrong with the answer to a probe, or undefined. */
@@ -387,17 +389,20 @@ describe(`fuzzing every operation with hostile input (FUZZ_SEED=${SEED})`, () =>
     for (const operation of operations) {
       for (const probe of probesFor(operation)) {
         count++;
-        let { res, ms } = await send(probe);
-        // Retries separate a slow path (slow every time) from a pause of a busy machine (GC,
-        // other processes on shared cores); the fastest attempt counts.
+        let { res, ms, cpuMs } = await send(probe);
+        // Wall time is what a client waits; on cores shared with other processes it also counts
+        // their turns, so a request over the bound must be over it in this process's own CPU time
+        // too. Retries separate a slow path (slow every time) from a pause; the fastest counts.
         for (let retry = 0; retry < 2 && ms > REQUEST_BOUND_MS; retry++) {
           const again = await send(probe);
-          if (again.ms < ms) ({ res, ms } = again);
+          if (again.ms < ms) ({ res, ms, cpuMs } = again);
         }
         const where = `${operation.key} [${probe.slot}] ${JSON.stringify(probe.body?.slice(0, 60) ?? url(operation, probe.path, probe.query).slice(0, 80))}`;
         const wrong = judge(probe, res);
         if (wrong) failures.push(`${where}: ${wrong}`);
-        if (ms > REQUEST_BOUND_MS) failures.push(`${where}: took ${ms.toFixed(0)} ms`);
+        if (ms > REQUEST_BOUND_MS && cpuMs > REQUEST_BOUND_MS) {
+          failures.push(`${where}: took ${ms.toFixed(0)} ms (${cpuMs.toFixed(0)} ms of CPU)`);
+        }
       }
     }
     expect(count).toBeGreaterThan(1000);
