@@ -159,16 +159,23 @@ describe('hostile bodies do not stall the event loop', () => {
     await (await fetch(`${base}/health/live`)).arrayBuffer();
     // The scrape resets the delay histogram and the utilisation span: what follows is this test's.
     await (await fetch(`${base}/metrics`)).text();
-    const baseline = await probeLiveWhile(async () => {
-      for (let index = 0; index < 10; index++) await (await fetch(`${base}/health/live`)).text();
-    });
+    // A stalled loop is slow on every attempt; a machine's busy moment rarely twice in a row.
+    let baseline: number[] = [];
+    let latencies: number[] = [];
     let answers: Awaited<ReturnType<typeof send>>[] = [];
-    const latencies = await probeLiveWhile(async () => {
-      // Two at a time, as a client hammering each route would.
-      for (let index = 0; index < bodies.length; index += 2) {
-        answers = answers.concat(await Promise.all(bodies.slice(index, index + 2).map(send)));
-      }
-    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      baseline = await probeLiveWhile(async () => {
+        for (let index = 0; index < 10; index++) await (await fetch(`${base}/health/live`)).text();
+      });
+      answers = [];
+      latencies = await probeLiveWhile(async () => {
+        // Two at a time, as a client hammering each route would.
+        for (let index = 0; index < bodies.length; index += 2) {
+          answers = answers.concat(await Promise.all(bodies.slice(index, index + 2).map(send)));
+        }
+      });
+      if (Math.max(...latencies) < Math.max(LIVE_BOUND_MS, 2 * Math.max(...baseline))) break;
+    }
     const metrics = await (await fetch(`${base}/metrics`)).text();
 
     for (const answer of answers) {
