@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../lib/schemas.js';
+import { VERSION } from '../lib/version.js';
 
 export const TAGS = [
   { name: 'auth', description: 'Registration, verification, login, tokens and sessions' },
@@ -29,7 +30,7 @@ async function openapi(app: FastifyInstance) {
       openapi: '3.1.0',
       info: {
         title: 'Homefront API',
-        version: '1.0.0',
+        version: VERSION,
         description:
           'The backend of the Homefront home-services marketplace. Errors are RFC 9457 problem+json with a stable `code`.',
       },

@@ -2,8 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { serviceUnavailable } from '../../lib/errors.js';
 import { errors } from '../../lib/schemas.js';
+import { VERSION } from '../../lib/version.js';
 
-const Status = Type.Object({ status: Type.Literal('ok') });
+const Status = Type.Object({
+  status: Type.Literal('ok'),
+  version: Type.String({ description: "The running release: package.json's version." }),
+});
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Probes hit these every few seconds: log them only at warn, unless the app is quieter still.
@@ -22,7 +26,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Status, ...errors() },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    async () => ({ status: 'ok' as const, version: VERSION }),
   );
 
   app.get(
@@ -50,7 +54,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw serviceUnavailable('The database is not answering.');
       }
       if (pending > 0) throw serviceUnavailable(`${pending} database migration(s) are pending.`);
-      return { status: 'ok' as const };
+      return { status: 'ok' as const, version: VERSION };
     },
   );
 };
