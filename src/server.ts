@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { openDatabase } from './db/client.js';
 import { checkDataDir, DataDirLockedError, dataDirProblem } from './db/data-dir.js';
 import { createLogger } from './lib/logger.js';
+import { prettyLogs } from './lib/pretty-logs.js';
 import { whereToGo } from './lib/where-to-go.js';
 
 /**
@@ -46,7 +47,7 @@ function readConfig(): Config {
 }
 
 async function serve(config: Config) {
-  const logger = createLogger(config);
+  const logger = createLogger(config, prettyLogs(config.nodeEnv));
   const database = await openDatabase(config, logger);
   const app = await buildApp(config, { database, logger });
 
@@ -80,7 +81,7 @@ async function serve(config: Config) {
 }
 
 function supervise(config: Config) {
-  const logger = createLogger(config);
+  const logger = createLogger(config, prettyLogs(config.nodeEnv));
   if (!config.redisUrl) {
     logger.warn(
       { workers: config.webConcurrency },
