@@ -99,7 +99,8 @@ async function mailLast(args: string[]): Promise<number> {
       `link:    ${mail.link ?? '(none)'}`,
       `token:   ${mail.token ?? '(none)'}`,
       `file:    ${mail.file}`,
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   );
   return 0;
 }

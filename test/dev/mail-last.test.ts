@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastMail } from '../../src/dev/mail-last.js';
@@ -53,4 +56,20 @@ describe('the newest outbox mail', () => {
     const bare = await cli(['mail-last', '--token'], env).finished;
     expect(bare).toMatchObject({ code: 0, stdout: `${mail?.token}\n` });
   }, 120_000);
+});
+
+describe("the README's sed one-liner (for those without npm)", () => {
+  it('prints the bare token of the newest mail', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = [...readme.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+      .map((match) => match[1] ?? '')
+      .find((code) => code.startsWith('sed '));
+    expect(block).toBeDefined();
+    // The one-liner reads data/outbox relative to the checkout: give it this app's as ./data.
+    const cwd = mkdtempSync(path.join(tmpdir(), 'homefront-readme-'));
+    symlinkSync(t.config.dataDir, path.join(cwd, 'data'));
+    const run = spawnSync('bash', ['-c', block ?? ''], { cwd, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`${(await lastMail(outbox()))?.token}\n`);
+  });
 });
