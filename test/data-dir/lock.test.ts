@@ -68,6 +68,19 @@ describe('a second process on the DATA_DIR of a running server', () => {
     return started;
   }
 
+  it('the first one logs ready with the docs URL and where mail goes', async () => {
+    const started = await running();
+    const ready = started
+      .output()
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
+      .find((line) => line.msg === 'ready');
+    expect(ready?.docs).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/docs$/);
+    expect(ready?.mail).toBe(
+      `outbox folder ${path.join(dataDir, 'outbox')} (npm run mail:last shows the newest)`,
+    );
+  }, 240_000);
+
   it('a second server is refused in one line naming the holder and what to do', async () => {
     const { child } = await running();
     const second = await server({ DATA_DIR: dataDir, PORT: String(await freePort()) }).finished;
