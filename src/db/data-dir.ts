@@ -121,12 +121,9 @@ export function lockDataDir(dir: string): DataDirLock {
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        linkSync(draft, file);
-        return ownedLock(file);
+        if (created(draft, file)) return ownedLock(file);
       } catch (error) {
-        if ((error as { code?: string }).code !== 'EEXIST') {
-          throw dataDirProblem(error, dir) ?? error;
-        }
+        throw dataDirProblem(error, dir) ?? error;
       }
       const pid = ownerOf(file);
       // Our own pid in the file: a container restarted as pid 1 after a crash, say.
@@ -138,6 +135,27 @@ export function lockDataDir(dir: string): DataDirLock {
     throw new DataDirLockedError(dir, ownerOf(file) ?? 0);
   } finally {
     rmSync(draft, { force: true });
+  }
+}
+
+const codeOf = (error: unknown) => (error as { code?: string }).code;
+
+/** Creates the lock file from the draft; false if it exists already. */
+function created(draft: string, file: string): boolean {
+  try {
+    linkSync(draft, file);
+    return true;
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return false;
+    if (!['EPERM', 'ENOTSUP', 'ENOSYS'].includes(codeOf(error) ?? '')) throw error;
+  }
+  // A file system without hard links (some FUSE and network mounts): exclusive create instead.
+  try {
+    writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return false;
+    throw error;
   }
 }
 
