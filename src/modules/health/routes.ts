@@ -4,10 +4,13 @@ import { serviceUnavailable } from '../../lib/errors.js';
 import { errors } from '../../lib/schemas.js';
 import { VERSION } from '../../lib/version.js';
 
-const Status = Type.Object({
-  status: Type.Literal('ok'),
-  version: Type.String({ description: "The running release: package.json's version." }),
-});
+const Status = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    version: Type.String({ description: "The running release: package.json's version." }),
+  },
+  { title: 'HealthStatus', description: 'The service answers' },
+);
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Probes hit these every few seconds: log them only at warn, unless the app is quieter still.
