@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { users } from '../../src/db/schema.js';
@@ -12,6 +11,7 @@ import { VERSION } from '../../src/lib/version.js';
 import { deferred, expectProblem } from '../foundation/support.js';
 import { freshDatabase } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
+import { onPostgres, postgresDatabaseUrl } from '../helpers/databases.js';
 import { capturingLogger } from '../helpers/logs.js';
 import { pollUntil } from '../helpers/net.js';
 
@@ -50,16 +50,11 @@ describe('readiness when the database is unreachable', () => {
     }
   });
 
-  it.skipIf(!process.env.TEST_DATABASE_URL)(
+  it.skipIf(!onPostgres)(
     'becomes ready without a restart once PostgreSQL answers (start with the database down)',
     async () => {
-      const url = process.env.TEST_DATABASE_URL as string;
-      const template = inject('pgTemplate');
-      const name = `homefront_test_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`create database ${name} template ${template}`);
-      const upstream = new URL(url);
+      const clone = await postgresDatabaseUrl();
+      const upstream = new URL(clone.url);
 
       // A TCP gate in front of PostgreSQL: it hangs up on every connection until opened.
       let open = false;
@@ -82,10 +77,9 @@ describe('readiness when the database is unreachable', () => {
       gate.listen(0, '127.0.0.1', () => listening.resolve());
       await listening.promise;
       const { port } = gate.address() as { port: number };
-      const through = new URL(url);
+      const through = new URL(clone.url);
       through.hostname = '127.0.0.1';
       through.port = String(port);
-      through.pathname = `/${name}`;
 
       const app = await appOn(postgresDatabase(testConfig(), quietLogger(), through.toString()));
       try {
@@ -101,8 +95,7 @@ describe('readiness when the database is unreachable', () => {
         await app.close();
         for (const socket of sockets) socket.destroy();
         await new Promise<void>((resolve) => gate.close(() => resolve()));
-        await admin.query(`drop database if exists ${name} with (force)`);
-        await admin.end();
+        await clone.drop();
       }
     },
   );
