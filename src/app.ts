@@ -13,6 +13,7 @@ import { validatorCompiler } from './lib/validation.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
 import { AccessTokens } from './modules/auth/tokens.js';
 import auth from './plugins/auth.js';
+import { clientErrorHandler } from './plugins/client-errors.js';
 import corsPolicy from './plugins/cors.js';
 import errors, { sendProblem } from './plugins/errors.js';
 import jobs from './plugins/jobs.js';
@@ -20,7 +21,7 @@ import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import rateLimits from './plugins/rate-limit.js';
-import securityHeaders from './plugins/security-headers.js';
+import securityHeaders, { securityHeadersFor } from './plugins/security-headers.js';
 import startup from './plugins/startup.js';
 
 export interface AppDeps {
@@ -77,12 +78,15 @@ export async function buildApp(config: Config, deps: AppDeps) {
     // Errors raised by the router before any hook (bad URL encoding, over-long path parameters).
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
+      reply.headers(securityHeadersFor(request.url));
       sendProblem(
         request,
         reply,
         new AppError(400, 'validation_failed', `The request URL is not valid (${error.code}).`),
       );
     },
+    // Errors of Node's HTTP parser, before any request exists (431, 408, malformed requests).
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   (app.server as Server).headersTimeout = config.headersTimeoutMs;

@@ -12,7 +12,8 @@ const FLOORS: Array<{ floor: string; holds: (file: string) => boolean }> = [
   {
     floor: 'entry',
     holds: (file) =>
-      ['app.ts', 'composition.ts', 'server.ts', 'cli.ts', 'db/migrate-cli.ts'].includes(file),
+      ['app.ts', 'composition.ts', 'server.ts', 'cli.ts', 'db/migrate-cli.ts'].includes(file) ||
+      file.startsWith('dev/'),
   },
   { floor: 'modules', holds: (file) => file.startsWith('modules/') },
   { floor: 'plugins', holds: (file) => file.startsWith('plugins/') },

@@ -7,6 +7,7 @@ import { type App, buildApp } from '../../src/app.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { users } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
+import { VERSION } from '../../src/lib/version.js';
 import { deferred, expectProblem } from '../foundation/support.js';
 import { freshDatabase } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
@@ -38,7 +39,7 @@ describe('readiness when the database is unreachable', () => {
     try {
       const live = await app.inject({ method: 'GET', url: '/health/live' });
       expect(live.statusCode).toBe(200);
-      expect(live.json()).toEqual({ status: 'ok' });
+      expect(live.json()).toEqual({ status: 'ok', version: VERSION });
 
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expectProblem(ready, 503, 'service_unavailable');
@@ -89,7 +90,7 @@ describe('readiness when the database is unreachable', () => {
         await app.untilStarted();
         const ready = await app.inject({ url: '/health/ready' });
         expect(ready.statusCode).toBe(200);
-        expect(ready.json()).toEqual({ status: 'ok' });
+        expect(ready.json()).toEqual({ status: 'ok', version: VERSION });
       } finally {
         await app.close();
         for (const socket of sockets) socket.destroy();
@@ -130,7 +131,7 @@ describe('readiness while migrations are pending', () => {
       await app.untilStarted();
       const after = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(after.statusCode).toBe(200);
-      expect(after.json()).toEqual({ status: 'ok' });
+      expect(after.json()).toEqual({ status: 'ok', version: VERSION });
     } finally {
       startupMayMigrate.resolve();
       await app.untilStarted();

@@ -2,10 +2,14 @@ import { Type } from 'typebox';
 import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
-/** Trimmed by the handler; surrounding spaces are tolerated, inner ones are not. */
+/**
+ * Trimmed by the handler; surrounding spaces are tolerated, inner ones are not. The domain's first
+ * character is matched on its own and the first dot after it by a class without dots, so no two
+ * quantifiers compete for the same characters: linear time (`[^\s@]+\.[^\s@]+` was quadratic).
+ */
 export const Email = Type.String({
   maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$',
+  pattern: '^\\s*[^\\s@]+@[^\\s@][^\\s@.]*\\.[^\\s@]+\\s*$',
   description: 'An email address; compared case-insensitively',
   examples: ['jane@example.com'],
 });
