@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { canonicalEmail } from './lib/email.js';
 
 /**
  * The only module that reads process.env. Every setting is parsed and validated once, here;
@@ -137,8 +138,10 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
 function email(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
-  if (!/^[^\s@]+@[^\s@]+$/.test(raw)) throw new ConfigError(name, 'is not an email address');
-  return raw.toLowerCase();
+  // Canonical, as every address the service stores: the admin is found under any spelling.
+  const canonical = canonicalEmail(raw);
+  if (!canonical) throw new ConfigError(name, 'is not a plain email address (name@example.com)');
+  return canonical;
 }
 
 /**

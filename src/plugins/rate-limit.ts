@@ -2,8 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
+import { canonicalEmail } from '../lib/email.js';
 import { rateLimited } from '../lib/errors.js';
-import { normaliseEmail } from '../modules/users/repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,10 +18,11 @@ declare module 'fastify' {
   }
 }
 
+/** The mailbox the body names, canonical, so every spelling of it shares one count. */
 function bodyEmail(request: FastifyRequest): string | undefined {
   const body = request.body as { email?: unknown; username?: unknown } | undefined;
   const email = body?.email ?? body?.username;
-  return typeof email === 'string' ? normaliseEmail(email) : undefined;
+  return typeof email === 'string' ? canonicalEmail(email) : undefined;
 }
 
 /**

@@ -1,23 +1,19 @@
 import { Type } from 'typebox';
+import { EMAIL_MAX_LENGTH } from '../../lib/email.js';
 import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH } from './passwords.js';
 
-/** Trimmed by the handler; surrounding spaces are tolerated, inner ones are not. */
-export const Email = Type.String({
-  maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$',
-  description: 'An email address; compared case-insensitively',
-  examples: ['jane@example.com'],
-});
-
 /**
- * Signing in only looks an address up, so it takes any `local@domain`, as ADMIN_EMAIL does:
- * an admin bootstrapped as `admin@localhost` must be able to sign in.
+ * One mailbox, one spelling: the `email` format (src/lib/validation.ts) accepts only what
+ * canonicalEmail() turns into a plain WHATWG address, and the service uses that canonical form.
+ * The length is checked before the format. Signing in takes any such address, as ADMIN_EMAIL does
+ * (`admin@localhost`); registering needs a domain on the internet.
  */
-const LoginEmail = Type.String({
-  maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$',
-  description: 'The account’s email address; compared case-insensitively',
+export const Email = Type.String({
+  maxLength: EMAIL_MAX_LENGTH,
+  format: 'email',
+  description:
+    'An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain',
   examples: ['jane@example.com'],
 });
 
@@ -50,9 +46,9 @@ export const EmailBody = Strict({ email: Email });
 
 export const LoginBody = Type.Union(
   [
-    Strict({ email: LoginEmail, password: Password }),
+    Strict({ email: Email, password: Password }),
     Strict({
-      username: LoginEmail,
+      username: Email,
       password: Password,
       grant_type: Type.Optional(Type.Literal('password')),
       scope: Type.Optional(Type.String({ maxLength: 200 })),

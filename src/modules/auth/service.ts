@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { userRoles, users } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
+import { canonicalEmail, isInternetDomain } from '../../lib/email.js';
 import {
   AppError,
   badRequest,
@@ -23,7 +24,7 @@ import {
 import { recordAudit } from '../rbac/audit.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import type { Caller } from '../users/caller.js';
-import { findUserByEmail, findUserById, normaliseEmail } from '../users/repository.js';
+import { findUserByEmail, findUserById } from '../users/repository.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { consumeOneTimeToken, issueOneTimeToken, voidOneTimeTokens } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
@@ -55,6 +56,19 @@ export interface AuthServiceDeps {
   logger: Logger;
 }
 
+/**
+ * The canonical address: the one spelling rows, throttles and mail use. The schemas let through
+ * only addresses this accepts; the 400 here guards callers that skip them.
+ */
+function mailbox(raw: string, field = 'email'): string {
+  const email = canonicalEmail(raw);
+  if (!email) throw notAnAddress(field, 'must be a plain email address (name@example.com)');
+  return email;
+}
+
+const notAnAddress = (field: string, message: string) =>
+  badRequest('The email address is not valid.', [{ path: `/body/${field}`, message }]);
+
 /** Self-registration may choose only these; `admin` is granted, never chosen. */
 export type SelfServiceRole = 'homeowner' | 'service_provider';
 
@@ -74,7 +88,10 @@ export class AuthService {
     input: { email: string; password: string; fullName: string; role: SelfServiceRole },
     context: RequestContext,
   ): Promise<void> {
-    const email = normaliseEmail(input.email);
+    const email = mailbox(input.email);
+    // Mail to a dotless or numeric domain would stay on the relay's own host or network.
+    if (!isInternetDomain(email))
+      throw notAnAddress('email', 'must have a domain name such as example.com');
     assertAcceptablePassword(input.password, email);
     // Hash before looking anything up, so a taken email costs the same time as a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
@@ -153,9 +170,10 @@ export class AuthService {
   /** Answers the same for any email; mails only an unverified, active account. */
   async resendVerification(rawEmail: string): Promise<void> {
     const { config, clock, sealer } = this.deps;
+    const email = mailbox(rawEmail);
     const now = this.now();
     const sent = await this.db.transaction(async (tx) => {
-      const user = await findUserByEmail(tx, rawEmail);
+      const user = await findUserByEmail(tx, email);
       if (!user || user.emailVerified || !user.isActive) return false;
       const token = await issueOneTimeToken(
         tx,
@@ -184,9 +202,14 @@ export class AuthService {
    * state (disabled, unverified) is revealed only to someone who knows the password. The attempt
    * is counted against the email's throttle before the password is compared.
    */
-  async login(rawEmail: string, password: string, context: RequestContext): Promise<TokenPair> {
+  async login(
+    rawEmail: string,
+    password: string,
+    context: RequestContext,
+    field: 'email' | 'username' = 'email',
+  ): Promise<TokenPair> {
     const { hasher, logger } = this.deps;
-    const email = normaliseEmail(rawEmail);
+    const email = mailbox(rawEmail, field);
     const attempt = await this.deps.loginThrottle.reserve(email, context);
     let user: Awaited<ReturnType<typeof findUserByEmail>>;
     let valid: boolean;
@@ -318,9 +341,10 @@ export class AuthService {
   /** Answers the same for any email; mails a reset link to an active account. */
   async forgotPassword(rawEmail: string, context: RequestContext): Promise<void> {
     const { config, clock, sealer, logger } = this.deps;
+    const email = mailbox(rawEmail);
     const now = this.now();
     const sent = await this.db.transaction(async (tx) => {
-      const user = await findUserByEmail(tx, rawEmail);
+      const user = await findUserByEmail(tx, email);
       if (!user?.isActive) return false;
       const token = await issueOneTimeToken(
         tx,
