@@ -197,6 +197,27 @@ describe('other ways in', () => {
     expect(res.json().items.map((item: { email: string }) => item.email)).toEqual([address]);
   });
 
+  it('the forgot-password page refuses what the API refuses and mails the canonical address', async () => {
+    const user = await createUser(t, ['homeowner'], { email: mailboxOf('page').address });
+    const submit = (email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/forgot-password',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email }).toString(),
+      });
+    const refused = await submit(`x,${user.email}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers['content-type']).toMatch(/^text\/html/);
+    expect((await submit(fullwidth(user.email.toUpperCase()))).statusCode).toBe(200);
+    expect((await t.mailbox.next(user.email)).subject).toMatch(/reset/i);
+    const queued = await t.app.db
+      .select()
+      .from(mailOutbox)
+      .where(like(mailOutbox.recipient, `%${user.email.split('@')[0]}%`));
+    expect(queued.map((row) => row.recipient)).toEqual([user.email]);
+  });
+
   it('the bootstrap admin (ADMIN_EMAIL, create-admin) under another spelling is the same account', async () => {
     const existing = await createUser(t, ['homeowner'], { email: mailboxOf('boss').address });
     const outcome = await ensureAdmin(t.app.db, t.app.passwords, t.app.log, {
