@@ -23,7 +23,9 @@ interface ValidationIssue {
 }
 
 function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
-  return issues.slice(0, 20).map((issue) => {
+  // An `if` failure only says which branch failed; the branch's own failures name the field.
+  const named = issues.filter((issue) => issue.keyword !== 'if');
+  return named.slice(0, 20).map((issue) => {
     let path = issue.instancePath;
     let message = issue.message ?? 'is invalid';
     if (issue.keyword === 'additionalProperties') {

@@ -1,8 +1,18 @@
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { finishDocument, routeKey } from '../lib/openapi/document.js';
+import type { RouteFacts } from '../lib/openapi/responses.js';
 import { errors } from '../lib/schemas.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+/** Fastify parses a body on these methods whatever the route does with it: too large is 413, an unknown type 415. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const TAGS = [
   { name: 'auth', description: 'Registration, verification, login, tokens and sessions' },
@@ -24,15 +34,42 @@ export const TAGS = [
  * this plugin must be registered before any route so that every route is collected.
  */
 async function openapi(app: FastifyInstance) {
+  const facts = new Map<string, RouteFacts>();
+  // Registered after the auth and rate-limit plugins, so their onRoute hooks have run: what the
+  // route can answer is read from what they attached to it, not from a list kept by hand.
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = [route.method].flat();
+    const routeFacts: RouteFacts = {
+      rateLimited: route.config?.rateLimit !== false,
+      bearer: (route.config?.auth ?? 'public') !== 'public',
+    };
+    for (const method of methods) facts.set(routeKey(method, route.url), routeFacts);
+    if (!route.schema || route.schema.hide) return;
+    if (!routeFacts.bearer) route.schema.security = [];
+    if (methods.some((method) => BODY_METHODS.has(method))) {
+      const response = (route.schema.response ?? {}) as Record<string, unknown>;
+      route.schema.response = { ...bodyErrors(response), ...response };
+    }
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Homefront API',
-        version: '1.0.0',
+        version,
         description:
           'The backend of the Homefront home-services marketplace. Errors are RFC 9457 problem+json with a stable `code`.',
+        contact: { name: 'The Homefront maintainers' },
+        license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
       },
+      servers: [
+        {
+          // Relative: the /docs UI and clients call the origin that served the document.
+          url: '/',
+          description: 'The server that serves this document',
+        },
+      ],
       tags: TAGS,
       components: {
         securitySchemes: {
@@ -47,6 +84,8 @@ async function openapi(app: FastifyInstance) {
         },
       },
     },
+    transformObject: (documentObject) =>
+      finishDocument((documentObject as { openapiObject: object }).openapiObject, facts),
   });
 
   await app.register(swaggerUi, {
@@ -75,6 +114,23 @@ async function openapi(app: FastifyInstance) {
     },
     async () => app.swagger(),
   );
+}
+
+/** 413 and 415 as the route's other errors are written: problem+json, or HTML on the pages. */
+function bodyErrors(response: Record<string, unknown>) {
+  const html = Object.values(response).find(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      'content' in value &&
+      Object.keys((value as { content: object }).content).includes('text/html'),
+  ) as { content: object } | undefined;
+  const problems = errors(413, 415) as Record<string, { description: string; content: object }>;
+  if (!html) return { 413: problems[413], 415: problems[415] };
+  return {
+    413: { description: problems[413]?.description, content: html.content },
+    415: { description: problems[415]?.description, content: html.content },
+  };
 }
 
 export default fp(openapi, { name: 'openapi' });

@@ -42,10 +42,6 @@ describe('the shipped common-password list', () => {
 describe('weak passwords → 400 weak_password, and no account', () => {
   const email = 'weak-owner-4821@example.com';
   it.each([
-    ['7 characters', 'abc1234'],
-    ['4 emoji (8 UTF-16 units, but 4 characters)', '🔑🏠🔐🏡'],
-    ['7 characters, one outside the BMP', 'abcdef𝄞'],
-    ['1 character', 'x'],
     ...COMMON.map((password) => [`the common "${password}"`, password]),
     ['a common one in capitals', 'PASSWORD123'],
     ['the email itself', email],
@@ -59,6 +55,19 @@ describe('weak passwords → 400 weak_password, and no account', () => {
 });
 
 describe('length limits are schema limits: checked before any hashing', () => {
+  it.each([
+    ['7 characters', 'abc1234'],
+    ['4 emoji (8 UTF-16 units, but 4 characters)', '🔑🏠🔐🏡'],
+    ['7 characters, one outside the BMP', 'abcdef𝄞'],
+    ['1 character', 'x'],
+  ])('%s → 400 validation_failed naming the password', async (_label, password) => {
+    const email = uniqueEmail('short');
+    const res = await registerRequest(t, { email, password });
+    const problem = expectProblem(res, 400, 'validation_failed');
+    expect(problem.errors?.map((error) => error.path)).toEqual(['/body/password']);
+    expect(await userRow(t, email)).toBeUndefined();
+  });
+
   it('129 characters → 400 validation_failed', async () => {
     const email = uniqueEmail('long');
     const res = await registerRequest(t, { email, password: 'Lz9-'.repeat(32).concat('q') });
@@ -95,7 +104,7 @@ describe('the same policy on reset and on change', () => {
   it('reset with a common or email-equal password → 400 weak_password, and the token still works', async () => {
     const user = await createUser(t);
     const token = await resetTokenFor(t, user.email);
-    for (const newPassword of ['qwertyuiop', user.email, 'short']) {
+    for (const newPassword of ['qwertyuiop', user.email]) {
       const res = await post(t, '/auth/reset-password', { token, newPassword });
       expectProblem(res, 400, 'weak_password');
     }
@@ -109,7 +118,7 @@ describe('the same policy on reset and on change', () => {
   it('change to a common or email-equal password → 400 weak_password, the old one still works', async () => {
     const user = await createUser(t);
     const session = await login(t, user.email, user.password);
-    for (const newPassword of ['iloveyou1', user.email, '1234567']) {
+    for (const newPassword of ['iloveyou1', user.email]) {
       const res = await post(
         t,
         '/users/me/password',

@@ -126,9 +126,11 @@ describe('POST /homeowners/properties refuses invalid input with 400 and stores 
       headers: owner.headers,
       payload: propertyInput({ yearBuilt: nextYear() + 1 }),
     });
-    expect(res.json().errors).toEqual([
-      { path: '/body/yearBuilt', message: `must be <= ${nextYear()}` },
-    ]);
+    // The schema's bound (as the document shows it), beside the other branch of the nullable type.
+    expect(res.json().errors).toContainEqual({
+      path: '/body/yearBuilt',
+      message: `must be <= ${nextYear()}`,
+    });
   });
 
   it.each([

@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { dereferenced } from '../helpers/openapi.js';
 import { loginAs } from '../helpers/users.js';
 
 /**
@@ -169,7 +170,8 @@ const ajv = (addFormatsModule as unknown as typeof addFormatsModule.default)(
 
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
-  const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  // Walked as plain JSON Schema: the named components are inlined back where they are used.
+  const doc = dereferenced((await t.app.inject({ method: 'GET', url: '/openapi.json' })).json());
   for (const [path, methods] of Object.entries<Record<string, Omit<Operation, 'method' | 'path'>>>(
     doc.paths,
   )) {

@@ -127,8 +127,12 @@ describe('POST /service-providers/services refuses invalid input with 400 and st
       payload: serviceInput({ pricingModel, priceCents }),
     });
     expect(res.statusCode).toBe(400);
+    // The schema states the rule (if pricingModel is not "quote", priceCents is an integer).
     expect(res.json().errors).toEqual([
-      { path: '/body/priceCents', message: 'is required unless pricingModel is "quote"' },
+      {
+        path: '/body/priceCents',
+        message: priceCents === null ? 'must be integer' : 'is required',
+      },
     ]);
     expect(await serviceCount()).toBe(before);
   });

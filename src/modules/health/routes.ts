@@ -3,7 +3,10 @@ import { Type } from 'typebox';
 import { serviceUnavailable } from '../../lib/errors.js';
 import { errors } from '../../lib/schemas.js';
 
-const Status = Type.Object({ status: Type.Literal('ok') });
+const Status = Type.Object(
+  { status: Type.Literal('ok') },
+  { title: 'HealthStatus', description: 'The service answers' },
+);
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Probes hit these every few seconds: log them only at warn, unless the app is quieter still.

@@ -6,6 +6,11 @@ import { COUNTRY_CODES } from './countries.js';
 
 export const YEAR_BUILT_MIN = 1600;
 export const FLOOR_AREA_MAX = 10_000_000;
+/**
+ * The schema's bound is next year as of the process start; the handler checks it again against
+ * the clock of the request, so a process running across New Year is never more lenient.
+ */
+const YEAR_BUILT_MAX = new Date().getUTCFullYear() + 1;
 
 /** Every field a homeowner may set. */
 const fields = {
@@ -23,6 +28,7 @@ const fields = {
   yearBuilt: Nullable(
     Type.Integer({
       minimum: YEAR_BUILT_MIN,
+      maximum: YEAR_BUILT_MAX,
       description: `From ${YEAR_BUILT_MIN} to next year (checked against the current date)`,
     }),
   ),
@@ -69,7 +75,7 @@ export const Property = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
-  { title: 'Property' },
+  { title: 'Property', description: 'A homeowner’s property' },
 );
 
 export const PropertyListQuery = Type.Object(PageQueryFields, { additionalProperties: false });

@@ -43,7 +43,13 @@ export const ServiceInput = Type.Object(
     ),
     isActive: Type.Optional(Type.Boolean({ default: true })),
   },
-  { additionalProperties: false, title: 'ServiceInput' },
+  {
+    additionalProperties: false,
+    title: 'ServiceInput',
+    // The price rule, so that a generated client and a schema validator know it too.
+    if: { properties: { pricingModel: { const: 'quote' } } },
+    else: { required: ['priceCents'], properties: { priceCents: { type: 'integer' } } },
+  },
 );
 export type ServiceInput = Static<typeof ServiceInput>;
 
@@ -70,7 +76,10 @@ const serviceProperties = {
   updatedAt: Timestamp,
 };
 
-export const Service = Type.Object(serviceProperties, { title: 'Service' });
+export const Service = Type.Object(serviceProperties, {
+  title: 'Service',
+  description: 'A service a provider offers',
+});
 
 export const CatalogService = Type.Object(
   {
@@ -80,7 +89,7 @@ export const CatalogService = Type.Object(
       { description: 'Who offers it: a name, never contact details' },
     ),
   },
-  { title: 'CatalogService' },
+  { title: 'CatalogEntry', description: 'An active service in the catalog, with who offers it' },
 );
 
 export const ServiceListQuery = Type.Object(PageQueryFields, { additionalProperties: false });

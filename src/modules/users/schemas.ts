@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
-import { FullName, Password } from '../auth/schemas.js';
+import { CurrentPassword, FullName, Password } from '../auth/schemas.js';
 
 export const User = Type.Object(
   {
@@ -15,22 +15,36 @@ export const User = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
-  { title: 'User' },
+  { title: 'User', description: 'An account with its roles and the permissions they grant' },
 );
 
 export const Phone = Type.Union(
   [
-    Type.String({ minLength: 3, maxLength: 32, pattern: '^\\s*\\+?[0-9][0-9 ().-]{1,30}\\s*$' }),
+    Type.String({
+      minLength: 3,
+      maxLength: 32,
+      pattern: '^\\s*\\+?[0-9][0-9 ().-]{1,30}\\s*$',
+      examples: ['+1 415 555 0100'],
+    }),
     Type.Null(),
   ],
   { description: 'A phone number, or null to clear it' },
 );
 
-export const ProfileReplace = Strict({ fullName: FullName, phone: Phone });
+export const ProfileReplace = Strict(
+  { fullName: FullName, phone: Phone },
+  { title: 'ProfileReplace' },
+);
 export const ProfilePatch = Type.Object(
   { fullName: Type.Optional(FullName), phone: Type.Optional(Phone) },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, title: 'ProfilePatch' },
 );
 
-export const ChangePasswordBody = Strict({ currentPassword: Password, newPassword: Password });
-export const DeleteAccountBody = Strict({ password: Password });
+export const ChangePasswordBody = Strict(
+  { currentPassword: CurrentPassword, newPassword: Password },
+  { title: 'ChangePasswordBody' },
+);
+export const DeleteAccountBody = Strict(
+  { password: CurrentPassword },
+  { title: 'DeleteAccountBody' },
+);

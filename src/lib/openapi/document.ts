@@ -1,0 +1,37 @@
+import { type JsonSchema, nameOperationSchemas } from './components.js';
+import { addResponseHeaders, HEADERS, type RouteFacts } from './responses.js';
+
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
+
+/** `/users/:id` as the document writes it: `/users/{id}`. */
+export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+export const routeKey = (method: string, url: string) =>
+  `${method.toLowerCase()} ${openApiPath(url)}`;
+
+interface Document {
+  paths?: Record<string, Record<string, Record<string, unknown>>>;
+  components?: { schemas?: Record<string, JsonSchema>; headers?: object } & Record<string, unknown>;
+}
+
+/**
+ * The document @fastify/swagger built, finished for clients: named schema components, response
+ * headers and descriptions. Works on a copy; the input is left as it was.
+ */
+export function finishDocument<T extends object>(input: T, facts: Map<string, RouteFacts>): T {
+  const document = structuredClone(input) as Document;
+  const schemas: Record<string, JsonSchema> = { ...document.components?.schemas };
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!METHODS.has(method)) continue;
+      nameOperationSchemas(operation, schemas);
+      const routeFacts = facts.get(`${method} ${path}`) ?? { rateLimited: false, bearer: false };
+      const responses = (operation.responses ?? {}) as Record<string, object>;
+      for (const [status, response] of Object.entries(responses)) {
+        addResponseHeaders(status, response, routeFacts);
+      }
+    }
+  }
+  const sorted = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
+  document.components = { ...document.components, schemas: sorted, headers: HEADERS };
+  return document as T;
+}
