@@ -114,6 +114,12 @@ export async function buildApp(config: Config, deps: AppDeps) {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
+
+  await app.register(startup);
+  await app.register(errors);
+  await app.register(securityHeaders);
+  // After the security headers' hook: an onRequest error skips the hooks behind it, and the 503
+  // answered while closing must carry those headers like any other answer.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (closing) {
@@ -123,10 +129,6 @@ export async function buildApp(config: Config, deps: AppDeps) {
     }
     done();
   });
-
-  await app.register(startup);
-  await app.register(errors);
-  await app.register(securityHeaders);
   await app.register(corsPolicy);
   await app.register(rateLimits);
   await app.register(auth);

@@ -2,7 +2,10 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { openDatabase } from './db/client.js';
+import { checkDataDir, DataDirLockedError, dataDirProblem } from './db/data-dir.js';
 import { createLogger } from './lib/logger.js';
+import { prettyLogs } from './lib/pretty-logs.js';
+import { whereToGo } from './lib/where-to-go.js';
 
 /**
  * Process entry: config, database, app, listen; close gracefully on SIGTERM/SIGINT.
@@ -12,21 +15,39 @@ import { createLogger } from './lib/logger.js';
 
 const SHUTDOWN_GRACE_MS = 9_000;
 
+function refuse(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
 function readConfig(): Config {
   loadDotEnv();
+  let config: Config;
   try {
-    return loadConfig();
+    config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Invalid configuration: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) refuse(`Invalid configuration: ${error.message}`);
+    // In development loadConfig keeps generated secrets under DATA_DIR: the only files it
+    // touches, so an unusable DATA_DIR fails there first.
+    const problem = dataDirProblem(error);
+    if (problem) refuse(`Invalid configuration: DATA_DIR: ${problem.message}`);
     throw error;
   }
+  // The embedded database, and without SMTP the outbox folder, live under DATA_DIR.
+  if (!config.databaseUrl || !config.smtpUrl) {
+    try {
+      checkDataDir(config.dataDir);
+    } catch (error) {
+      const problem = dataDirProblem(error, config.dataDir);
+      if (problem) refuse(`Invalid configuration: DATA_DIR: ${problem.message}`);
+      throw error;
+    }
+  }
+  return config;
 }
 
 async function serve(config: Config) {
-  const logger = createLogger(config);
+  const logger = createLogger(config, prettyLogs(config.nodeEnv));
   const database = await openDatabase(config, logger);
   const app = await buildApp(config, { database, logger });
 
@@ -54,11 +75,13 @@ async function serve(config: Config) {
 
   await app.listen({ port: config.port, host: config.host });
   await app.untilStarted();
-  logger.info({ driver: database.driver }, 'ready');
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ driver: database.driver, ...whereToGo(config, port) }, 'ready');
 }
 
 function supervise(config: Config) {
-  const logger = createLogger(config);
+  const logger = createLogger(config, prettyLogs(config.nodeEnv));
   if (!config.redisUrl) {
     logger.warn(
       { workers: config.webConcurrency },
@@ -98,8 +121,8 @@ const run =
     ? async () => supervise(config)
     : () => serve(config);
 run().catch((error) => {
-  process.stderr.write(
-    `Homefront failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
+  if (error instanceof DataDirLockedError) refuse(error.message);
+  const problem = dataDirProblem(error, config.dataDir);
+  if (problem) refuse(`Invalid configuration: DATA_DIR: ${problem.message}`);
+  refuse(`Homefront failed to start: ${error instanceof Error ? error.message : String(error)}`);
 });

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { lockDataDir } from './data-dir.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -113,7 +114,10 @@ export function postgresDatabase(
  * The embedded database. Its modules are loaded only when it is used, so a service running on
  * PostgreSQL never pays PGlite's memory.
  */
-export async function pgliteDatabase(client: PGlite): Promise<Database> {
+export async function pgliteDatabase(
+  client: PGlite,
+  onClose: () => void = () => {},
+): Promise<Database> {
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
   const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
   const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Db;
@@ -131,19 +135,34 @@ export async function pgliteDatabase(client: PGlite): Promise<Database> {
       await migratePglite(drizzlePglite({ client, casing: 'snake_case' }), { migrationsFolder });
     },
     pendingMigrations: () => pending(db),
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        onClose();
+      }
+    },
   };
 }
 
-/** DATABASE_URL set: a node-postgres pool. Unset: the embedded PGlite under DATA_DIR. */
+/**
+ * DATABASE_URL set: a node-postgres pool. Unset: the embedded PGlite under DATA_DIR, which this
+ * process then owns (lockDataDir) until close() or exit.
+ */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   if (config.databaseUrl) return postgresDatabase(config, logger, config.databaseUrl);
-  const dir = path.join(config.dataDir, 'pglite');
-  mkdirSync(dir, { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const template = firstStart(dir) ? pgliteTemplate() : undefined;
-  if (template) logger.info('empty data directory: unpacking the migrated template');
-  return pgliteDatabase(await PGlite.create(dir, { loadDataDir: template }));
+  const lock = lockDataDir(config.dataDir);
+  try {
+    const dir = path.join(config.dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const template = firstStart(dir) ? pgliteTemplate() : undefined;
+    if (template) logger.info('empty data directory: unpacking the migrated template');
+    return await pgliteDatabase(await PGlite.create(dir, { loadDataDir: template }), lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 /** An initialised PostgreSQL data directory has PG_VERSION; an empty or new one does not. */

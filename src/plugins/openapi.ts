@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
@@ -6,10 +5,7 @@ import fp from 'fastify-plugin';
 import { finishDocument, routeKey } from '../lib/openapi/document.js';
 import type { RouteFacts } from '../lib/openapi/responses.js';
 import { errors } from '../lib/schemas.js';
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+import { VERSION } from '../lib/version.js';
 
 /** Fastify parses a body on these methods whatever the route does with it: too large is 413, an unknown type 415. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -57,11 +53,11 @@ async function openapi(app: FastifyInstance) {
       openapi: '3.1.0',
       info: {
         title: 'Homefront API',
-        version,
+        version: VERSION,
         description:
           'The backend of the Homefront home-services marketplace. Errors are RFC 9457 problem+json with a stable `code`.',
         contact: { name: 'The Homefront maintainers' },
-        license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
+        license: { name: 'MIT', identifier: 'MIT' },
       },
       servers: [
         {

@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, mailOutbox } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { onPostgres } from '../helpers/databases.js';
 import { createUser } from '../helpers/users.js';
 import { GENEROUS_LIMITS } from './support.js';
 
@@ -94,7 +95,7 @@ describe.each(stores)('the login throttle with %s', (_label, env) => {
   // stall it past Redis's 500 ms command timeout, and the counters then fail open by design. The
   // cap's atomicity is the store's, shown here in process on both databases and on Redis with
   // PostgreSQL.
-  const redisOnPglite = 'REDIS_URL' in env && !process.env.TEST_DATABASE_URL;
+  const redisOnPglite = 'REDIS_URL' in env && !onPostgres;
   it.skipIf(redisOnPglite)(
     `the mail cap holds too: ${ATTEMPTS} concurrent forgot-password requests for one account queue ${MAILS} mails (Redis: on PostgreSQL only)`,
     async () => {

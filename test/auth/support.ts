@@ -56,20 +56,7 @@ export const refresh = (t: TestContext, refreshToken: string) =>
 export const loginRequest = (t: TestContext, email: string, password: string) =>
   post(t, '/auth/login', { email, password });
 
-/** Asserts an RFC 9457 problem+json answer with the given status and stable code. */
-export function expectProblem(res: Response, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
-  return body as { code: string; detail: string; errors?: Array<{ path: string }> };
-}
-
-/** 401 as the contract words it for a missing, malformed, expired or revoked bearer token. */
-export function expectUnauthorized(res: Response, code = 'unauthorized') {
-  expectProblem(res, 401, code);
-  expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer\b/);
-}
+export { expectProblem, expectUnauthorized } from '../helpers/problems.js';
 
 /** The raw body with this response's request id blanked: what must match byte for byte. */
 export function bodyWithoutRequestId(res: Response): string {

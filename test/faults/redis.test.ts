@@ -96,17 +96,18 @@ describe('Redis stopped while rate limits are shared', () => {
 
     await redis.start();
     const up = now();
-    // The app's client reconnects on its own (ioredis backoff, at most 2 s between tries): seen
-    // from Redis as a second client beside the probe.
+    // The app's client reconnects on its own (ioredis backoff, at most 2 s between tries). A TCP
+    // connection seen by Redis is not yet a client ready for commands (ioredis runs its ready
+    // check first, and fails open meanwhile), so wait until a failed login is counted there.
     await probe.connect();
     await pollUntil(
       async () => {
-        const info = await probe.info('clients');
-        const clients = Number(/connected_clients:(\d+)/.exec(info)?.[1] ?? 0);
-        return clients >= 2 ? true : undefined;
+        await wrongLogin(server.url, uniqueEmail('reconnect-probe'));
+        const keys = await probe.keys('homefront:counter:login-failures:*');
+        return keys.length > 0 ? true : undefined;
       },
       15_000,
-      'the app reconnecting to Redis',
+      'the app counting failed logins in Redis again',
       50,
     );
     const reconnectedMs = now() - up;

@@ -84,6 +84,12 @@ describe('graceful shutdown: app.close() with requests in flight (real HTTP)', (
       expectProblem(refused, 503, 'service_unavailable');
       expect(refused.headers.connection).toBe('close');
       expect(refused.headers['x-request-id']).toEqual(expect.any(String));
+      // A refusal is an answer like any other: the security headers are on it too.
+      expect(refused.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cache-control': 'no-store',
+      });
 
       // Once the listener is closed, a new connection is refused outright.
       t.finishClosing.resolve();

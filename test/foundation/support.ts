@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { expect } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
@@ -7,6 +6,10 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { freshDatabase } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
 import { capturingLogger } from '../helpers/logs.js';
+import type { Answer } from '../helpers/problems.js';
+
+export type { Answer } from '../helpers/problems.js';
+export { expectProblem } from '../helpers/problems.js';
 
 /**
  * Foundation tests need routes that no module offers (one that throws, one that waits for the
@@ -46,31 +49,6 @@ export async function buildAppWith(
       await fresh.drop();
     },
   };
-}
-
-/** What a test needs from a response, whether it came from inject or over a socket. */
-export interface Answer {
-  statusCode: number;
-  headers: IncomingHttpHeaders | Record<string, string | string[] | number | undefined>;
-  body: string;
-}
-
-/** Asserts an RFC 9457 problem+json answer with the given status and stable code. */
-export function expectProblem(res: Answer, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = JSON.parse(res.body) as Record<string, unknown>;
-  expect(body).toMatchObject({
-    type: expect.any(String),
-    title: expect.any(String),
-    status,
-    detail: expect.any(String),
-    code,
-    requestId: res.headers['x-request-id'],
-  });
-  expect(body).not.toHaveProperty('stack');
-  expect(res.body).not.toMatch(/\n\s+at /);
-  return body;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/lib/version.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 
 let t: TestContext;
@@ -11,7 +12,7 @@ describe('GET /health/live', () => {
   it('answers 200 ok', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health/live' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok' });
+    expect(res.json()).toEqual({ status: 'ok', version: VERSION });
   });
 });
 

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { users } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
+import { VERSION } from '../../src/lib/version.js';
 import { deferred, expectProblem } from '../foundation/support.js';
 import { freshDatabase } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
+import { onPostgres, postgresDatabaseUrl } from '../helpers/databases.js';
 import { capturingLogger } from '../helpers/logs.js';
 import { pollUntil } from '../helpers/net.js';
 
@@ -38,7 +39,7 @@ describe('readiness when the database is unreachable', () => {
     try {
       const live = await app.inject({ method: 'GET', url: '/health/live' });
       expect(live.statusCode).toBe(200);
-      expect(live.json()).toEqual({ status: 'ok' });
+      expect(live.json()).toEqual({ status: 'ok', version: VERSION });
 
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expectProblem(ready, 503, 'service_unavailable');
@@ -49,16 +50,11 @@ describe('readiness when the database is unreachable', () => {
     }
   });
 
-  it.skipIf(!process.env.TEST_DATABASE_URL)(
+  it.skipIf(!onPostgres)(
     'becomes ready without a restart once PostgreSQL answers (start with the database down)',
     async () => {
-      const url = process.env.TEST_DATABASE_URL as string;
-      const template = inject('pgTemplate');
-      const name = `homefront_test_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`create database ${name} template ${template}`);
-      const upstream = new URL(url);
+      const clone = await postgresDatabaseUrl();
+      const upstream = new URL(clone.url);
 
       // A TCP gate in front of PostgreSQL: it hangs up on every connection until opened.
       let open = false;
@@ -81,10 +77,9 @@ describe('readiness when the database is unreachable', () => {
       gate.listen(0, '127.0.0.1', () => listening.resolve());
       await listening.promise;
       const { port } = gate.address() as { port: number };
-      const through = new URL(url);
+      const through = new URL(clone.url);
       through.hostname = '127.0.0.1';
       through.port = String(port);
-      through.pathname = `/${name}`;
 
       const app = await appOn(postgresDatabase(testConfig(), quietLogger(), through.toString()));
       try {
@@ -95,13 +90,12 @@ describe('readiness when the database is unreachable', () => {
         await app.untilStarted();
         const ready = await app.inject({ url: '/health/ready' });
         expect(ready.statusCode).toBe(200);
-        expect(ready.json()).toEqual({ status: 'ok' });
+        expect(ready.json()).toEqual({ status: 'ok', version: VERSION });
       } finally {
         await app.close();
         for (const socket of sockets) socket.destroy();
         await new Promise<void>((resolve) => gate.close(() => resolve()));
-        await admin.query(`drop database if exists ${name} with (force)`);
-        await admin.end();
+        await clone.drop();
       }
     },
   );
@@ -137,7 +131,7 @@ describe('readiness while migrations are pending', () => {
       await app.untilStarted();
       const after = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(after.statusCode).toBe(200);
-      expect(after.json()).toEqual({ status: 'ok' });
+      expect(after.json()).toEqual({ status: 'ok', version: VERSION });
     } finally {
       startupMayMigrate.resolve();
       await app.untilStarted();

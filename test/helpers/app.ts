@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
@@ -9,6 +7,7 @@ import type { Config } from '../../src/config.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { testConfig } from './config.js';
+import { onPostgres, postgresDatabaseUrl } from './databases.js';
 import { capturingLogger } from './logs.js';
 import { Mailbox } from './mailbox.js';
 
@@ -40,23 +39,12 @@ export async function freshDatabase(
   config: Config,
   logger: Logger,
 ): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
-  const template = inject('pgTemplate');
-  const url = process.env.TEST_DATABASE_URL;
-  if (template && url) {
-    const name = `homefront_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create database ${name} template ${template}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    const database = postgresDatabase(config, logger, target.toString());
+  if (onPostgres) {
+    const clone = await postgresDatabaseUrl();
     return {
-      database,
-      url: target.toString(),
-      async drop() {
-        await admin.query(`drop database if exists ${name} with (force)`);
-        await admin.end();
-      },
+      database: postgresDatabase(config, logger, clone.url),
+      url: clone.url,
+      drop: clone.drop,
     };
   }
   const snapshot = inject('pgliteSnapshot');

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-import { onPostgres } from '../rbac/databases.js';
+import { onPostgres } from '../helpers/databases.js';
 import { defineRecorder, jobRows, type Run } from './support.js';
 
 /** Two instances of the service on one PostgreSQL database share one queue and run a job once. */

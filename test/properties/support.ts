@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { properties } from '../../src/db/schema.js';
 import type { TestContext } from '../helpers/app.js';
 import type { TestUser } from '../helpers/users.js';
+import type { OwnedResource } from '../owned-resources/resource.js';
 
 export const PROPERTIES = '/homeowners/properties';
 
@@ -60,33 +61,39 @@ export async function propertyRow(t: TestContext, id: string) {
   return row;
 }
 
-export interface Page {
-  items: Array<{ id: string }>;
-  nextCursor: string | null;
-}
+/** A PropertyInput with every optional field. */
+export const FULL_PROPERTY = {
+  name: 'City flat',
+  addressLine1: '10 Downing Street',
+  addressLine2: 'Flat 2',
+  city: 'London',
+  region: 'Greater London',
+  postalCode: 'SW1A 2AA',
+  country: 'GB',
+  propertyType: 'apartment',
+  yearBuilt: 1735,
+  floorAreaSqft: 950,
+  notes: 'Gate code 1234.\nKey under the mat.',
+};
 
-/**
- * Follows `nextCursor` from the first page to the last, calling `betweenPages` after each page
- * (to change the data mid-walk), and returns the ids in the order they were served.
- */
-export async function walkPages(
-  fetchPage: (cursor: string | undefined) => Promise<Page>,
-  betweenPages: (pageNumber: number) => Promise<void> = async () => {},
-): Promise<{ ids: string[]; pageSizes: number[] }> {
-  const ids: string[] = [];
-  const pageSizes: number[] = [];
-  let cursor: string | undefined;
-  for (let pageNumber = 1; pageNumber <= 100; pageNumber++) {
-    const page = await fetchPage(cursor);
-    ids.push(...page.items.map((item) => item.id));
-    pageSizes.push(page.items.length);
-    if (page.nextCursor === null) return { ids, pageSizes };
-    cursor = page.nextCursor;
-    await betweenPages(pageNumber);
-  }
-  throw new Error('pagination did not end');
-}
-
-/** Every response body a test saw, for scans such as "no secret key anywhere". */
-export const SECRET_KEYS =
-  /"(passwordHash|password_hash|password|token|tokenHash|email|phone|search)"/;
+/** Properties as the shared owned-resource suites see them. */
+export const PROPERTY: OwnedResource = {
+  noun: 'property',
+  path: PROPERTIES,
+  ownerRole: 'homeowner',
+  ownerLabel: 'homeowner',
+  outsiderRole: 'service_provider',
+  outsiderLabel: 'service provider',
+  ownerField: 'ownerId',
+  keys: PROPERTY_KEYS,
+  input: propertyInput,
+  fullInput: FULL_PROPERTY,
+  createdDefaults: { addressLine2: null, yearBuilt: null, floorAreaSqft: null, notes: null },
+  replacement: propertyInput({ name: 'Taken over' }),
+  change: { name: 'Taken over' },
+  row: propertyRow,
+  rows: (t, ownerId) =>
+    ownerId === undefined
+      ? t.app.db.select().from(properties)
+      : t.app.db.select().from(properties).where(eq(properties.ownerId, ownerId)),
+};

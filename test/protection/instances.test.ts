@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { onPostgres } from '../helpers/databases.js';
 import { createUser, login, STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const SHARED = {
   REDIS_URL,
   RATE_LIMIT_LOGIN_FAILURES: '4',

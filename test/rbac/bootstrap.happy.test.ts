@@ -2,8 +2,8 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, userRoles, users } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { sharedDatabase } from '../helpers/databases.js';
 import { createUser, login, STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
-import { sharedDatabase } from './databases.js';
 import { expectProblem, rolesInDatabase, SEEDED_PERMISSIONS, send } from './support.js';
 
 /**

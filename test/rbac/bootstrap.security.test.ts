@@ -4,9 +4,14 @@ import { postgresDatabase } from '../../src/db/client.js';
 import { auditEvents, userRoles, users } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
+import {
+  onPostgres,
+  POSTGRES_ONLY,
+  postgresDatabaseUrl,
+  sharedDatabase,
+} from '../helpers/databases.js';
 import { silentLogger } from '../helpers/logs.js';
 import { createUser, STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
-import { onPostgres, POSTGRES_ONLY, postgresDatabaseUrl, sharedDatabase } from './databases.js';
 import { expectProblem, send } from './support.js';
 
 /**

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { testConfig, testEnv } from '../helpers/config.js';
+import { onPostgres, postgresDatabaseUrl } from '../helpers/databases.js';
 import { silentLogger } from '../helpers/logs.js';
-import { onPostgres, postgresDatabaseUrl } from './databases.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

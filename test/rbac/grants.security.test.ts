@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
 import { createUser, loginAs } from '../helpers/users.js';
-import { onPostgres, POSTGRES_ONLY } from './databases.js';
 
 /**
  * The auth query reads each user's roles and permissions from user_grants, which triggers keep

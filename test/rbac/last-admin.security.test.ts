@@ -3,8 +3,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { users } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
 import { createUser } from '../helpers/users.js';
-import { onPostgres, POSTGRES_ONLY } from './databases.js';
 import {
   activeAdminIds,
   adminApi,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolePermissions } from '../../src/db/schema.js';
-import type { AuthRequirement } from '../../src/plugins/auth.js';
+import { createTestApp } from '../helpers/app.js';
+import { collectRoutes, type RegisteredRoute } from '../helpers/routes.js';
 import { loginAs, type TestUser } from '../helpers/users.js';
-import { createTestAppWithRoutes, type RegisteredRoute } from './routes.js';
+import { CONTRACT, type ContractRow, isOpen } from '../protection/contract.js';
 import {
   ALL_PERMISSIONS,
   expectUnauthorized,
@@ -15,64 +16,12 @@ import {
 
 /**
  * API5 (broken function-level authorization): every registered route against every kind of
- * caller. The routes come from the app itself, so a route added later is in the matrix without
- * anyone touching this file, and one added without a guard fails the public allowlist below.
+ * caller, each cell expected from the CONTRACT table (written from API.md), never from the route's
+ * own declaration: a route that loses its guard, or one added without a row in the table, fails.
  */
 
-const { t, routes } = await createTestAppWithRoutes({ noSmtp: true });
+const { built: t, routes } = await collectRoutes(() => createTestApp({ noSmtp: true }));
 afterAll(() => t.close());
-
-/**
- * The routes that need no token: the operations endpoints, the docs, API.md's public /auth/* and
- * the HTML pages the mail links open (they take the same one-time tokens as /auth/*).
- */
-const PUBLIC_ROUTES = [
-  'GET /forgot-password',
-  'GET /reset-password',
-  'GET /verify-email',
-  'POST /forgot-password',
-  'POST /reset-password',
-  'POST /verify-email',
-  'GET /health/live',
-  'GET /health/ready',
-  'GET /metrics',
-  'GET /openapi.json',
-  'POST /auth/forgot-password',
-  'POST /auth/login',
-  'POST /auth/refresh',
-  'POST /auth/register',
-  'POST /auth/resend-verification',
-  'POST /auth/reset-password',
-  'POST /auth/verify-email',
-];
-const isDocs = (route: RegisteredRoute) => /^\/docs(\/|$)/.test(route.url);
-
-/** Public routes that check credentials: 401/403 there is about the password or refresh token. */
-const CREDENTIAL_ROUTES = ['POST /auth/login', 'POST /auth/refresh'];
-
-/** Requirements API.md states, checked for each of these routes that is registered. */
-const CONTRACT: Record<string, AuthRequirement> = {
-  'POST /auth/logout': 'user',
-  'POST /auth/logout-all': 'user',
-  'GET /auth/sessions': 'user',
-  'DELETE /auth/sessions/{id}': 'user',
-  'GET /users/me': 'user',
-  'PUT /users/me': 'user',
-  'PATCH /users/me': 'user',
-  'POST /users/me/password': 'user',
-  'DELETE /users/me': 'user',
-  'GET /homeowners/properties': 'properties:read',
-  'POST /homeowners/properties': 'properties:write',
-  'GET /service-providers/services': 'services:read',
-  'POST /service-providers/services': 'services:write',
-  'GET /admin/users': 'users:read',
-  'GET /admin/users/{id}': 'users:read',
-  'PATCH /admin/users/{id}': 'users:manage',
-  'GET /admin/roles': 'roles:assign',
-  'POST /admin/users/{id}/roles': 'roles:assign',
-  'DELETE /admin/users/{id}/roles/{role}': 'roles:assign',
-  'GET /admin/audit-events': 'audit:read',
-};
 
 /**
  * Routes that end the caller's session or account when they succeed: each signed-in cell of these
@@ -95,22 +44,24 @@ const CALLERS: Caller[] = [
   { name: 'admin', roles: ['admin'] },
 ];
 
-type Outcome = 'open' | 'credentials' | 'allowed' | 'unauthorized' | 'forbidden';
+/** What one caller gets from one route: the contract's status, or the guard's refusal. */
+type Expected = { status: number; refusal?: 'unauthorized' | 'forbidden' };
 
-const OUTCOME_TITLES: Record<Outcome, string> = {
-  open: 'served (never 401/403)',
-  credentials: 'served (401/403 only for credentials, never unauthorized/forbidden)',
-  allowed: 'allowed (neither 401 nor 403)',
-  unauthorized: '401 unauthorized',
-  forbidden: '403 forbidden',
-};
+function expected(row: ContractRow, caller: Caller): Expected {
+  if (isOpen(row.access)) return { status: row.allowed };
+  if (caller.roles === null) return { status: 401, refusal: 'unauthorized' };
+  if (row.access === 'signed-in' || grants(caller.roles, row.access))
+    return { status: row.allowed };
+  return { status: 403, refusal: 'forbidden' };
+}
 
-function outcome(route: RegisteredRoute, caller: Caller): Outcome {
-  if (route.auth === 'public')
-    return CREDENTIAL_ROUTES.includes(route.key) ? 'credentials' : 'open';
-  if (caller.roles === null) return 'unauthorized';
-  if (route.auth === 'user') return 'allowed';
-  return grants(caller.roles, route.auth) ? 'allowed' : 'forbidden';
+const titleOf = ({ status, refusal }: Expected) => (refusal ? `${status} ${refusal}` : `${status}`);
+
+/** The route's row; a route the table lacks fails the inventory test below, and its cells here. */
+function rowOf(route: RegisteredRoute): ContractRow {
+  const row = CONTRACT[route.key];
+  if (!row) throw new Error(`${route.key} has no row in test/protection/contract.ts`);
+  return row;
 }
 
 /**
@@ -132,30 +83,27 @@ beforeAll(async () => {
   }
 });
 
-describe('the route inventory the matrix is built from', () => {
+describe('the route inventory against the contract table', () => {
   it(`has ${routes.length} routes × ${CALLERS.length} callers = ${routes.length * CALLERS.length} cells`, () => {
-    expect(routes.length).toBeGreaterThan(20);
+    expect(routes.length).toBeGreaterThan(40);
   });
 
-  it('needs a token on every route but the explicit public allowlist', () => {
-    const open = routes.filter((route) => route.auth === 'public' && !isDocs(route));
-    expect(open.map((route) => route.key)).toEqual([...PUBLIC_ROUTES].sort());
-    const docs = routes.filter(isDocs);
-    expect(docs.length).toBeGreaterThan(0);
-    for (const route of docs) expect(route.auth, route.key).toBe('public');
-    expect(docs.filter((route) => route.method !== 'GET').map((route) => route.key)).toEqual([]);
-  });
-
-  it('guards each route API.md lists with the requirement API.md states', () => {
-    const registered = routes.filter((route) => route.key in CONTRACT);
-    expect(registered.length).toBeGreaterThanOrEqual(16);
-    for (const route of registered)
-      expect(`${route.key}: ${route.auth}`).toBe(`${route.key}: ${CONTRACT[route.key]}`);
+  it('has a row for every registered route, and registers every route of the table', () => {
+    const registered = routes.map((route) => route.key);
+    expect(
+      registered.filter((key) => !(key in CONTRACT)),
+      'routes without a row',
+    ).toEqual([]);
+    expect(
+      Object.keys(CONTRACT).filter((key) => !registered.includes(key)),
+      'rows without a route',
+    ).toEqual([]);
   });
 
   it('asks only for permissions that exist (a typo would lock everyone out)', () => {
-    const asked = routes.filter((route) => route.auth !== 'public' && route.auth !== 'user');
-    for (const route of asked) expect(ALL_PERMISSIONS, route.key).toContain(route.auth);
+    for (const [key, row] of Object.entries(CONTRACT)) {
+      if (row.access.includes(':')) expect(ALL_PERMISSIONS, key).toContain(row.access);
+    }
   });
 
   it('takes its role × permission table from the seed the database holds', async () => {
@@ -167,7 +115,7 @@ describe('the route inventory the matrix is built from', () => {
     expect(stored).toEqual(SEEDED_PERMISSIONS);
   });
 
-  it('matches the OpenAPI document: every route documented, nothing else, security where guarded', async () => {
+  it('matches the OpenAPI document: every route documented but the docs pages, security where the table guards', async () => {
     const res = await send(t, { method: 'GET', url: '/openapi.json' });
     const doc = res.json() as {
       paths: Record<string, Record<string, { security?: unknown[] }>>;
@@ -175,41 +123,40 @@ describe('the route inventory the matrix is built from', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({
         key: `${method.toUpperCase()} ${path}`,
-        method: method.toUpperCase(),
-        url: path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1'),
         secured: (operation.security ?? []).length > 0,
       })),
     );
-    const served = routes.filter((route) => !isDocs(route));
-    expect(documented.map((op) => op.key).sort()).toEqual(served.map((route) => route.key));
+    const served = routes.filter((route) => !route.hidden).map((route) => route.key);
+    expect(documented.map((op) => op.key).sort()).toEqual(served);
     for (const op of documented) {
-      expect(t.app.hasRoute({ method: op.method as 'GET', url: op.url }), op.key).toBe(true);
-      const route = served.find((candidate) => candidate.key === op.key);
+      const access = CONTRACT[op.key]?.access ?? 'no row';
       expect(`${op.key} secured: ${op.secured}`).toBe(
-        `${op.key} secured: ${route?.auth !== 'public'}`,
+        `${op.key} secured: ${access !== 'no row' && !isOpen(access)}`,
       );
     }
   });
 });
 
 for (const route of routes) {
-  describe(`${route.key} requires ${route.auth}`, () => {
+  const row = CONTRACT[route.key];
+  describe(`${route.key} requires ${row?.access ?? 'a row in the contract table'}`, () => {
     for (const caller of CALLERS) {
-      it(`${caller.name} → ${OUTCOME_TITLES[outcome(route, caller)]}`, () =>
-        tryCell(route, caller));
+      const cell = row ? titleOf(expected(row, caller)) : 'its row';
+      it(`${caller.name} → ${cell}`, () => tryCell(route, caller));
     }
   });
 }
 
 async function tryCell(route: RegisteredRoute, caller: Caller) {
+  const row = rowOf(route);
   let headers: Record<string, string> = {};
   if (caller.roles !== null) {
-    const dedicated = SESSION_ENDING.includes(route.key) && route.auth !== 'public';
+    const dedicated = SESSION_ENDING.includes(route.key) && !isOpen(row.access);
     const user = dedicated ? await loginAs(t, caller.roles) : sessions.get(caller.name);
     headers = { ...user?.headers };
   }
   // The guard runs on onRequest, before the body is parsed or validated, so an empty body still
-  // gets 401/403 first; a caller who passes gets a 400 for it, which is what "allowed" means.
+  // gets 401/403 first; a caller who passes gets a 400 for it, which the table expects.
   const res = await send(t, {
     method: route.method as 'GET',
     url: concreteUrl(route.url),
@@ -217,29 +164,16 @@ async function tryCell(route: RegisteredRoute, caller: Caller) {
     ...(route.hasBody && { payload: {} }),
   });
   const where = `${route.key} as ${caller.name}: ${res.statusCode} ${res.body.slice(0, 200)}`;
-  switch (outcome(route, caller)) {
-    case 'open':
-      expect([401, 403], where).not.toContain(res.statusCode);
-      expect(res.statusCode, where).toBeLessThan(500);
-      break;
-    case 'credentials':
-      if (res.statusCode === 401 || res.statusCode === 403) {
-        expect(['unauthorized', 'forbidden'], where).not.toContain(res.json().code);
-      }
-      break;
-    case 'allowed':
-      expect([401, 403], where).not.toContain(res.statusCode);
-      expect(res.statusCode, where).toBeLessThan(500);
-      break;
-    case 'unauthorized':
-      expectUnauthorized(res);
-      break;
-    case 'forbidden':
-      expect({ status: res.statusCode, code: res.json().code }, where).toEqual({
-        status: 403,
-        code: 'forbidden',
-      });
-      break;
+  const want = expected(row, caller);
+  if (want.refusal === 'unauthorized') {
+    expectUnauthorized(res);
+  } else if (want.refusal === 'forbidden') {
+    expect({ status: res.statusCode, code: res.json().code }, where).toEqual({
+      status: 403,
+      code: 'forbidden',
+    });
+  } else {
+    expect(res.statusCode, where).toBe(want.status);
   }
 }
 

@@ -67,17 +67,7 @@ export async function send(
   return res;
 }
 
-/** An RFC 9457 problem with this status and stable code. */
-export function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect({ status: res.statusCode, code: res.json().code }, res.body).toEqual({ status, code });
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-}
-
-/** 401 `unauthorized` with the challenge RFC 6750 asks for. */
-export function expectUnauthorized(res: LightMyRequestResponse) {
-  expectProblem(res, 401, 'unauthorized');
-  expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer\b/);
-}
+export { expectProblem, expectUnauthorized } from '../helpers/problems.js';
 
 type Caller = Pick<TestUser, 'headers'>;
 

@@ -2,8 +2,8 @@ import { Placeholder, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
 import { loginAs } from '../helpers/users.js';
-import { onPostgres, POSTGRES_ONLY } from '../rbac/databases.js';
 
 /**
  * The catalog's queries use indexes. Each plan is EXPLAINed from the very query builder the route

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { walkPages } from '../helpers/pagination.js';
 import { createUser, login, loginAs, STRONG_PASSWORD, type TestUser } from '../helpers/users.js';
-import { walkPages } from '../properties/support.js';
 import { CATALOG, createService, SERVICE_KEYS, SERVICES } from './support.js';
 
 let t: TestContext;

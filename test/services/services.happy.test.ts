@@ -1,47 +1,23 @@
-import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { services } from '../../src/db/schema.js';
-import { createTestApp, type TestContext } from '../helpers/app.js';
-import { loginAs, STRONG_PASSWORD, type TestUser } from '../helpers/users.js';
-import { walkPages } from '../properties/support.js';
-import { createService, SERVICE_KEYS, SERVICES, serviceInput, serviceRow } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestContext } from '../helpers/app.js';
+import { loginAs, type TestUser } from '../helpers/users.js';
+import { ownedResourceHappySuite } from '../owned-resources/happy-suite.js';
+import { createService, SERVICE, SERVICES, serviceInput, serviceRow } from './support.js';
 
+// Create, read, delete, list and paging, account deletion: the shared owned-resource suite.
+const suite = ownedResourceHappySuite(SERVICE);
+
+// The service's own rules (pricing models, defaults, postal codes), on the suite's app.
 let t: TestContext;
 let provider: TestUser;
-beforeAll(async () => {
-  t = await createTestApp({ noSmtp: true });
-  provider = await loginAs(t, ['service_provider']);
+beforeAll(() => {
+  ({ t, owner: provider } = suite);
 });
-afterAll(() => t?.close());
 
 const patch = (id: string, payload: object, who = provider) =>
   t.app.inject({ method: 'PATCH', url: `${SERVICES}/${id}`, headers: who.headers, payload });
 
 describe('POST /service-providers/services', () => {
-  it('publishes a service: 201, Location, the Service with its defaults', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: SERVICES,
-      headers: provider.headers,
-      payload: serviceInput(),
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    const body = res.json();
-    expect(res.headers.location).toBe(`${SERVICES}/${body.id}`);
-    expect(Object.keys(body).sort()).toEqual(SERVICE_KEYS);
-    expect(body).toMatchObject({
-      ...serviceInput(),
-      providerId: provider.id,
-      currency: 'USD',
-      isActive: true,
-    });
-    expect(await serviceRow(t, body.id)).toMatchObject({
-      providerId: provider.id,
-      currency: 'USD',
-      isActive: true,
-    });
-  });
-
   it('takes every field when given', async () => {
     const input = serviceInput({
       category: 'hvac',
@@ -109,19 +85,6 @@ describe('POST /service-providers/services', () => {
     });
     expect(body.postalCodes).toEqual(postalCodes);
     expect(body.priceCents).toBe(100_000_000);
-  });
-});
-
-describe('GET /service-providers/services/{id}', () => {
-  it('returns the provider’s service as created', async () => {
-    const created = await createService(t, provider);
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `${SERVICES}/${created.id}`,
-      headers: provider.headers,
-    });
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual(created);
   });
 });
 
@@ -206,19 +169,6 @@ describe('PATCH /service-providers/services/{id}', () => {
   });
 });
 
-describe('DELETE /service-providers/services/{id}', () => {
-  it('deletes with 204; the service is gone', async () => {
-    const created = await createService(t, provider);
-    const res = await t.app.inject({
-      method: 'DELETE',
-      url: `${SERVICES}/${created.id}`,
-      headers: provider.headers,
-    });
-    expect(res.statusCode).toBe(204);
-    expect(await serviceRow(t, created.id)).toBeUndefined();
-  });
-});
-
 describe('GET /service-providers/services', () => {
   it('lists the provider’s own services, active or not, newest first', async () => {
     const lister = await loginAs(t, ['service_provider']);
@@ -227,50 +177,5 @@ describe('GET /service-providers/services', () => {
     const res = await t.app.inject({ method: 'GET', url: SERVICES, headers: lister.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ items: [inactive, active], nextCursor: null });
-  });
-
-  it('walks 25 services in pages of 10 with no repeat or gap, even as new ones arrive', async () => {
-    const walker = await loginAs(t, ['service_provider']);
-    const before: string[] = [];
-    for (let i = 0; i < 25; i++) before.push((await createService(t, walker)).id);
-    const addedMidWalk: string[] = [];
-    const { ids, pageSizes } = await walkPages(
-      async (cursor) => {
-        const res = await t.app.inject({
-          method: 'GET',
-          url: SERVICES,
-          headers: walker.headers,
-          query: { limit: '10', ...(cursor && { cursor }) },
-        });
-        expect(res.statusCode, res.body).toBe(200);
-        return res.json();
-      },
-      async () => {
-        addedMidWalk.push((await createService(t, walker)).id);
-      },
-    );
-    expect(pageSizes).toEqual([10, 10, 5]);
-    expect(ids).toEqual([...before].reverse());
-    expect(ids.some((id) => addedMidWalk.includes(id))).toBe(false);
-  });
-});
-
-describe('deleting the account', () => {
-  it('removes the provider’s services with it', async () => {
-    const leaving = await loginAs(t, ['service_provider']);
-    const a = await createService(t, leaving);
-    const b = await createService(t, leaving, { isActive: false });
-    const res = await t.app.inject({
-      method: 'DELETE',
-      url: '/users/me',
-      headers: leaving.headers,
-      payload: { password: STRONG_PASSWORD },
-    });
-    expect(res.statusCode, res.body).toBe(204);
-    expect(await serviceRow(t, a.id)).toBeUndefined();
-    expect(await serviceRow(t, b.id)).toBeUndefined();
-    expect(
-      await t.app.db.select().from(services).where(eq(services.providerId, leaving.id)),
-    ).toEqual([]);
   });
 });

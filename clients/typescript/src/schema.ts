@@ -829,6 +829,8 @@ export interface components {
         HealthStatus: {
             /** @enum {string} */
             status: "ok";
+            /** @description The running release: package.json's version. */
+            version: string;
         };
         /**
          * LoginBody

@@ -2,9 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { serviceUnavailable } from '../../lib/errors.js';
 import { errors } from '../../lib/schemas.js';
+import { VERSION } from '../../lib/version.js';
 
 const Status = Type.Object(
-  { status: Type.Literal('ok') },
+  {
+    status: Type.Literal('ok'),
+    version: Type.String({ description: "The running release: package.json's version." }),
+  },
   { title: 'HealthStatus', description: 'The service answers' },
 );
 
@@ -25,7 +29,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Status, ...errors() },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    async () => ({ status: 'ok' as const, version: VERSION }),
   );
 
   app.get(
@@ -53,7 +57,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw serviceUnavailable('The database is not answering.');
       }
       if (pending > 0) throw serviceUnavailable(`${pending} database migration(s) are pending.`);
-      return { status: 'ok' as const };
+      return { status: 'ok' as const, version: VERSION };
     },
   );
 };

@@ -1,28 +1,31 @@
 import { channel } from 'node:diagnostics_channel';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import type { AuthRequirement } from '../../src/plugins/auth.js';
-import { createTestApp, type TestAppOptions, type TestContext } from '../helpers/app.js';
 
-/** One route as the app registered it, with the requirement its guard declared. */
+/** One route as the app registered it. What it requires is for the contract table to say. */
 export interface RegisteredRoute {
   method: string;
   /** Fastify's pattern: `/admin/users/:id`. */
   url: string;
   /** `METHOD /path/{param}`, as the OpenAPI document spells it. */
   key: string;
-  auth: AuthRequirement;
   hasBody: boolean;
+  /** Left out of the OpenAPI document (`schema.hide`). */
+  hidden: boolean;
 }
 
+/** `METHOD /path/{param}` from Fastify's `/path/:param`. */
+export const routeKey = (method: string, url: string) =>
+  `${method.toUpperCase()} ${url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`;
+
 /**
- * Builds the real app through createTestApp and records every route it registers, with the
- * requirement the auth plugin stored in `config.auth`. Fastify announces each new instance on
- * the `fastify.initialization` diagnostics channel before any plugin or route is added, so the
- * collecting `onRoute` hook sees every route, including one added to the app next month.
+ * Runs `build` (which builds an app) and records every route that app registers. Fastify announces
+ * each new instance on the `fastify.initialization` diagnostics channel before any plugin or route
+ * is added, so the collecting `onRoute` hook sees every route, including one added next month,
+ * without the app keeping a list for the tests.
  */
-export async function createTestAppWithRoutes(
-  options: TestAppOptions = {},
-): Promise<{ t: TestContext; routes: RegisteredRoute[] }> {
+export async function collectRoutes<T>(
+  build: () => Promise<T>,
+): Promise<{ built: T; routes: RegisteredRoute[] }> {
   const seen: RouteOptions[] = [];
   const initialization = channel('fastify.initialization');
   const collect = (message: unknown) => {
@@ -32,9 +35,9 @@ export async function createTestAppWithRoutes(
     });
   };
   initialization.subscribe(collect);
-  let t: TestContext;
+  let built: T;
   try {
-    t = await createTestApp(options);
+    built = await build();
   } finally {
     initialization.unsubscribe(collect);
   }
@@ -43,10 +46,9 @@ export async function createTestAppWithRoutes(
     [route.method].flat().map((method) => ({
       method: method.toUpperCase(),
       url: route.url,
-      key: `${method.toUpperCase()} ${route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`,
-      // Routes registered before the auth plugin (docs, metrics) carry no requirement: no guard.
-      auth: route.config?.auth ?? 'public',
+      key: routeKey(method, route.url),
       hasBody: Boolean(route.schema?.body),
+      hidden: Boolean(route.schema?.hide),
     })),
   );
   // Fastify adds HEAD for every GET by itself; HEAD answers carry no body to read a code from.
@@ -54,7 +56,7 @@ export async function createTestAppWithRoutes(
     routes.filter((route) => route.method !== 'HEAD').map((route) => [route.key, route]),
   );
   return {
-    t,
+    built,
     routes: [...unique.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
   };
 }

@@ -3,7 +3,10 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 
-/** Whether this run uses a real PostgreSQL (TEST_DATABASE_URL) rather than PGlite. */
+/**
+ * Whether this run uses a real PostgreSQL rather than PGlite: TEST_DATABASE_URL is set and the
+ * global setup migrated a template from it. The one rule every PostgreSQL-only test goes by.
+ */
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL && inject('pgTemplate'));
 
 /** Appended to the name of a test that only means something on PostgreSQL. */
@@ -12,8 +15,8 @@ export const POSTGRES_ONLY = onPostgres
   : '(skipped: needs PostgreSQL, set TEST_DATABASE_URL)';
 
 /**
- * A migrated PostgreSQL database of the test's own, cloned from the run's template as
- * freshDatabase does, but handing out its URL: for several pools, or another process, on it.
+ * A migrated PostgreSQL database of the caller's own, cloned from the run's template: its URL,
+ * for one pool, several, or another process, and `drop` to remove it.
  */
 export async function postgresDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;

@@ -1,0 +1,106 @@
+/**
+ * Who may call what, written down from API.md (and docs/roles-and-permissions.md for the routes
+ * API.md groups as "owner only"), not read from the code. The role × route matrix asserts the app
+ * against this table, so a route that loses its guard, gains one, or appears without a row here
+ * fails the matrix. Change a row only when the contract changes.
+ */
+
+/**
+ * - `public`: no token needed; a token changes nothing.
+ * - `credentials`: public, but it checks a password or refresh token of its own (POST /auth/login,
+ *   /auth/refresh): a 401 there is about those, never `unauthorized` for a missing bearer token.
+ * - `signed-in`: any valid access token, whatever the roles.
+ * - `resource:action`: a signed-in user whose roles grant that permission.
+ */
+export type Access = 'public' | 'credentials' | 'signed-in' | `${string}:${string}`;
+
+export interface ContractRow {
+  access: Access;
+  /**
+   * The status a caller who may call the route gets from the matrix's request: random UUIDs for
+   * ids (an owner-only or admin route finds nothing: 404), `homeowner` for `{role}`, and `{}` as
+   * the body of a route that takes one (400: the caller passed the guard and met validation; an
+   * empty PATCH is a 400 too).
+   */
+  allowed: number;
+}
+
+const row = (access: Access, allowed: number): ContractRow => ({ access, allowed });
+
+export const CONTRACT: Record<string, ContractRow> = {
+  // Operations endpoints (no authentication)
+  'GET /health/live': row('public', 200),
+  'GET /health/ready': row('public', 200),
+  'GET /metrics': row('public', 200),
+  'GET /openapi.json': row('public', 200),
+  // The interactive docs (GET /docs): the page and the assets swagger-ui serves with it.
+  'GET /docs/': row('public', 200),
+  'GET /docs/json': row('public', 200),
+  'GET /docs/yaml': row('public', 200),
+  // swagger-ui sends its static index page back to /docs/ (the matrix asks for index.html).
+  'GET /docs/static/*': row('public', 302),
+  'GET /docs/static/index.html': row('public', 302),
+  'GET /docs/static/swagger-initializer.js': row('public', 200),
+
+  // Public endpoints
+  'POST /auth/register': row('public', 400),
+  'POST /auth/verify-email': row('public', 400),
+  'POST /auth/resend-verification': row('public', 400),
+  'POST /auth/login': row('credentials', 400),
+  'POST /auth/refresh': row('credentials', 400),
+  'POST /auth/forgot-password': row('public', 400),
+  'POST /auth/reset-password': row('public', 400),
+
+  // The pages the mail links open (API.md, second release): a GET never consumes a token, and a
+  // link without one is a damaged link (400 page). The forms take only form bodies: JSON is 415.
+  'GET /verify-email': row('public', 400),
+  'POST /verify-email': row('public', 415),
+  'GET /reset-password': row('public', 400),
+  'POST /reset-password': row('public', 415),
+  'GET /forgot-password': row('public', 200),
+  'POST /forgot-password': row('public', 415),
+
+  // Authenticated endpoints: sessions and one's own account
+  'POST /auth/logout': row('signed-in', 204),
+  'POST /auth/logout-all': row('signed-in', 204),
+  'GET /auth/sessions': row('signed-in', 200),
+  'DELETE /auth/sessions/{id}': row('signed-in', 404),
+  'GET /users/me': row('signed-in', 200),
+  'PUT /users/me': row('signed-in', 400),
+  'PATCH /users/me': row('signed-in', 400),
+  'POST /users/me/password': row('signed-in', 400),
+  'DELETE /users/me': row('signed-in', 400),
+
+  // Properties: the collection's permission guards the items too; someone else's id is a 404.
+  'GET /homeowners/properties': row('properties:read', 200),
+  'POST /homeowners/properties': row('properties:write', 400),
+  'GET /homeowners/properties/{id}': row('properties:read', 404),
+  'PUT /homeowners/properties/{id}': row('properties:write', 400),
+  'PATCH /homeowners/properties/{id}': row('properties:write', 400),
+  'DELETE /homeowners/properties/{id}': row('properties:write', 404),
+
+  // Services, likewise
+  'GET /service-providers/services': row('services:read', 200),
+  'POST /service-providers/services': row('services:write', 400),
+  'GET /service-providers/services/{id}': row('services:read', 404),
+  'PUT /service-providers/services/{id}': row('services:write', 400),
+  'PATCH /service-providers/services/{id}': row('services:write', 400),
+  'DELETE /service-providers/services/{id}': row('services:write', 404),
+
+  // The catalog. API.md says "any signed-in user"; the code asks for catalog:read, which the seed
+  // grants to every role, so only a user stripped of all roles differs (403). Kept on purpose:
+  // permissions are data, and an operator can take browsing away from a role without a release.
+  'GET /services': row('catalog:read', 200),
+
+  // Administration
+  'GET /admin/users': row('users:read', 200),
+  'GET /admin/users/{id}': row('users:read', 404),
+  'PATCH /admin/users/{id}': row('users:manage', 400),
+  'GET /admin/roles': row('roles:assign', 200),
+  'POST /admin/users/{id}/roles': row('roles:assign', 400),
+  'DELETE /admin/users/{id}/roles/{role}': row('roles:assign', 404),
+  'GET /admin/audit-events': row('audit:read', 200),
+};
+
+/** Whether the route needs no access token. */
+export const isOpen = (access: Access) => access === 'public' || access === 'credentials';
