@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
+import { clientErrorHandler } from './lib/client-errors.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError, serviceUnavailable } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
@@ -30,7 +31,7 @@ import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import rateLimits from './plugins/rate-limit.js';
-import securityHeaders from './plugins/security-headers.js';
+import securityHeaders, { securityHeadersFor } from './plugins/security-headers.js';
 import startup from './plugins/startup.js';
 
 export interface AppDeps {
@@ -86,12 +87,15 @@ export async function buildApp(config: Config, deps: AppDeps) {
     // Errors raised by the router before any hook (bad URL encoding, over-long path parameters).
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
+      reply.headers(securityHeadersFor(request.url));
       sendProblem(
         request,
         reply,
         new AppError(400, 'validation_failed', `The request URL is not valid (${error.code}).`),
       );
     },
+    // Errors of Node's HTTP parser, before any request exists (431, 408, malformed requests).
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   (app.server as Server).headersTimeout = config.headersTimeoutMs;

@@ -5,6 +5,7 @@
 
 export type ErrorCode =
   | 'validation_failed'
+  | 'bad_request'
   | 'invalid_token'
   | 'weak_password'
   | 'unauthorized'
@@ -15,11 +16,13 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'conflict'
   | 'invalid_state'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'header_too_large'
   | 'service_unavailable'
   | 'internal_error';
 
@@ -30,6 +33,7 @@ export interface FieldError {
 
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
+  bad_request: 'Bad request',
   invalid_token: 'Invalid token',
   weak_password: 'Weak password',
   unauthorized: 'Unauthorized',
@@ -40,11 +44,13 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   forbidden: 'Forbidden',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
+  request_timeout: 'Request timeout',
   conflict: 'Conflict',
   invalid_state: 'Invalid state',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  header_too_large: 'Request header fields too large',
   service_unavailable: 'Service unavailable',
   internal_error: 'Internal server error',
 };
@@ -60,6 +66,28 @@ export class AppError extends Error {
     super(detail);
     this.name = 'AppError';
   }
+}
+
+/**
+ * The code of a 4xx that no more precise error explains (Fastify's own errors, the HTTP parser's):
+ * each status its own, so a 403 never reads as a validation failure.
+ */
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  431: 'header_too_large',
+};
+
+export function codeForStatus(status: number): ErrorCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
 }
 
 export const badRequest = (detail: string, errors?: FieldError[]) =>

@@ -1,21 +1,19 @@
 import { type TSchema, Type } from 'typebox';
+import { MULTILINE } from './validation.js';
 
 /**
- * Text a person typed. The schema bounds it and refuses blank values and control characters other
- * than the tab (a NUL byte would otherwise reach PostgreSQL and fail there with a 500); handlers
- * trim it on the way in. The patterns stay linear-time on long input: a lookahead for "not only
- * spaces", then a single character class.
+ * Text a person typed. The schema bounds it and refuses blank values; the shared text rule of
+ * src/lib/validation.ts refuses control characters (line breaks too, except in a Paragraph).
+ * Handlers trim it on the way in. `\S` is a linear-time search, whatever the input.
  */
-const NOT_BLANK = '(?!\\s*$)';
-const ONE_LINE = '[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]';
-const MULTI_LINE = '[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]';
+const NOT_BLANK = '\\S';
 
 export const Line = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: `^${NOT_BLANK}${ONE_LINE}+$`, description });
+  Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, description });
 
 /** Like Line, and line breaks are allowed too. */
 export const Paragraph = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: `^${NOT_BLANK}${MULTI_LINE}+$`, description });
+  Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, description, [MULTILINE]: true });
 
 /** Postal codes worldwide: letters, digits, inner spaces and hyphens ("SW1A 1AA", "12345-6789"). */
 export const PostalCode = Type.String({

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { describeDatabaseFailure } from '../db/failures.js';
 import {
   AppError,
-  type ErrorCode,
+  codeForStatus,
   type FieldError,
   isDatabaseUnavailable,
   PG_CHARACTER_NOT_IN_REPERTOIRE,
@@ -22,9 +22,23 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
+const SHAPE_KEYWORDS = new Set(['required', 'additionalProperties', 'anyOf', 'oneOf']);
+
+/**
+ * A union (the login body: JSON or form) reports every branch's failures. When one branch got as
+ * far as a field's value, that is what the client got wrong; the other branches' missing fields
+ * would only confuse it.
+ */
+function relevant(issues: ValidationIssue[]): ValidationIssue[] {
+  if (!issues.some((issue) => issue.keyword === 'anyOf' || issue.keyword === 'oneOf'))
+    return issues;
+  const specific = issues.filter((issue) => !SHAPE_KEYWORDS.has(issue.keyword));
+  return specific.length > 0 ? specific : issues;
+}
+
 function fieldErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
   // An `if` failure only says which branch failed; the branch's own failures name the field.
-  const named = issues.filter((issue) => issue.keyword !== 'if');
+  const named = relevant(issues).filter((issue) => issue.keyword !== 'if');
   return named.slice(0, 20).map((issue) => {
     let path = issue.instancePath;
     let message = issue.message ?? 'is invalid';
@@ -100,8 +114,7 @@ export function toAppError(error: FastifyError | Error): AppError {
   }
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
-    const code: ErrorCode = status === 404 ? 'not_found' : 'validation_failed';
-    return new AppError(status, code, 'The request could not be processed.');
+    return new AppError(status, codeForStatus(status), 'The request could not be processed.');
   }
   return new AppError(500, 'internal_error', 'An unexpected error occurred.');
 }
@@ -144,17 +157,35 @@ async function errorsPlugin(app: FastifyInstance) {
     sendProblem(request, reply, toLoggedAppError(error, request)),
   );
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allow = allowedMethods(app, path);
+    if (allow.length > 0) {
+      return sendProblem(
+        request,
+        reply,
+        new AppError(
+          405,
+          'method_not_allowed',
+          `${request.method.slice(0, 20)} is not allowed here; use ${allow.join(', ')}.`,
+          undefined,
+          { allow: allow.join(', ') },
+        ),
+      );
+    }
+    return sendProblem(
       request,
       reply,
-      new AppError(
-        404,
-        'not_found',
-        `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}.`,
-      ),
-    ),
-  );
+      new AppError(404, 'not_found', `No route for ${request.method} ${path.slice(0, 200)}.`),
+    );
+  });
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods a known path answers: a 405 with Allow tells a client its method was the mistake. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
 export default fp(errorsPlugin, { name: 'errors' });

@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errors } from '../lib/schemas.js';
 
 declare module 'fastify' {
@@ -15,6 +16,19 @@ async function metrics(app: FastifyInstance) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   app.decorate('metricsRegistry', registry);
+  // The default metrics carry the event loop's delay (nodejs_eventloop_lag_*_seconds, measured
+  // since the previous scrape); its utilisation over the same span completes the picture.
+  let lastUtilization = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'nodejs_eventloop_utilization_ratio',
+    help: 'Share of the time since the previous scrape the event loop spent busy (0 to 1)',
+    registers: [registry],
+    collect() {
+      const current = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(current, lastUtilization).utilization);
+      lastUtilization = current;
+    },
+  });
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({
     name: 'http_requests_total',

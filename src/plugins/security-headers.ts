@@ -28,9 +28,14 @@ const DOCS_HEADERS = {
 
 const HSTS = 'max-age=31536000; includeSubDomains';
 
+/** The headers for a URL; also written by the answers given before any hook runs (src/app.ts). */
+export function securityHeadersFor(url: string): Record<string, string> {
+  return url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS;
+}
+
 async function securityHeaders(app: FastifyInstance) {
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS);
+    reply.headers(securityHeadersFor(request.url));
     // request.protocol honours X-Forwarded-Proto only when TRUST_PROXY trusts the peer.
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
     done();

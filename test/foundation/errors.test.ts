@@ -57,9 +57,10 @@ describe('every error is RFC 9457 problem+json', () => {
     expect(body.type).toBe('urn:homefront:problem:not_found');
   });
 
-  it('unknown method on a known path: 404 not_found', async () => {
+  it('unknown method on a known path: 405 method_not_allowed, with Allow', async () => {
     const res = await t.app.inject({ method: 'DELETE', url: '/health/live' });
-    expectProblem(res, 404, 'not_found');
+    expectProblem(res, 405, 'method_not_allowed');
+    expect(res.headers.allow).toBe('GET, HEAD');
   });
 
   it('malformed JSON: 400 validation_failed, without the parser’s message', async () => {
@@ -109,11 +110,13 @@ describe('body validation', () => {
     expect(body.errors).toEqual([{ path: '/body/name', message: 'is required' }]);
   });
 
-  it('lists every invalid field, each with a JSON-pointer path', async () => {
+  it('names the first invalid field, with a JSON-pointer path', async () => {
+    // Validation stops at the first failure (allErrors is off for untrusted input: issue 12).
     const res = await echo({ name: '', count: -1 });
     const body = expectProblem(res, 400, 'validation_failed');
     const errors = body.errors as Array<{ path: string; message: string }>;
-    expect(errors.map((error) => error.path).sort()).toEqual(['/body/count', '/body/name']);
+    expect(errors).toHaveLength(1);
+    expect(['/body/count', '/body/name']).toContain(errors[0]?.path);
     for (const error of errors) {
       expect(Object.keys(error).sort()).toEqual(['message', 'path']);
       expect(error.message).toEqual(expect.any(String));
