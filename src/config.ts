@@ -5,6 +5,7 @@ import type { ErrorObject } from 'ajv';
 import envSchema from 'env-schema';
 import { type Env, EnvSchema, type LOG_LEVELS } from './config/schema.js';
 import { developmentSecret, MIN_SECRET_BYTES } from './config/secrets.js';
+import { canonicalEmail } from './lib/email.js';
 
 /**
  * The only module that reads process.env. Every setting is declared in config/schema.ts, validated
@@ -262,6 +263,16 @@ function checkCrossFieldRules(env: Env) {
   }
 }
 
+/** Canonical, as every address the service stores: the admin is found under any spelling. */
+function adminEmail(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const canonical = canonicalEmail(raw);
+  if (!canonical) {
+    throw new ConfigError('ADMIN_EMAIL', 'is not a plain email address (name@example.com)');
+  }
+  return canonical;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -302,7 +313,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
     mailFrom: env.MAIL_FROM,
     publicAppUrl: frontendUrl ?? ownUrl(env.HOST, env.PORT),
     linkPages: frontendUrl ? 'frontend' : 'api',
-    adminEmail: env.ADMIN_EMAIL?.toLowerCase(),
+    adminEmail: adminEmail(env.ADMIN_EMAIL),
     adminPassword: env.ADMIN_PASSWORD,
     redisUrl: url('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,

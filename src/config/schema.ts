@@ -41,7 +41,7 @@ export const EnvSchema = Type.Object({
   SMTP_URL: text(),
   MAIL_FROM: Type.String({ default: 'no-reply@localhost' }),
   PUBLIC_APP_URL: text(),
-  ADMIN_EMAIL: text({ pattern: '^[^\\s@]+@[^\\s@]+$', problem: 'is not an email address' }),
+  ADMIN_EMAIL: text(),
   ADMIN_PASSWORD: text(),
   CORS_ORIGINS: text(),
   TRUST_PROXY: text(),

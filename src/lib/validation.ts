@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isEmail } from './email.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -90,10 +91,16 @@ export function withTextRule(schema: unknown): unknown {
   return copy;
 }
 
+/**
+ * ajv-formats' `email` is RFC 5322-ish; ours is the one the service canonicalises (WHATWG syntax
+ * after NFKC, case folding and IDNA), so a valid body is always one canonicalEmail() accepts.
+ */
+const withFormats = (ajv: Ajv) => addFormats(ajv).addFormat('email', isEmail);
+
 /** Bodies are validated exactly as sent: no coercion, no silent stripping of unknown fields. */
-const bodyAjv = addTextKeyword(addFormats(new Ajv({ ...shared, coerceTypes: false })));
+const bodyAjv = addTextKeyword(withFormats(new Ajv({ ...shared, coerceTypes: false })));
 /** Query strings and path parameters arrive as text; numbers and booleans in them are coerced. */
-const urlAjv = addTextKeyword(addFormats(new Ajv({ ...shared, coerceTypes: 'array' })));
+const urlAjv = addTextKeyword(withFormats(new Ajv({ ...shared, coerceTypes: 'array' })));
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? bodyAjv : urlAjv).compile(withTextRule(schema) as object);

@@ -20,6 +20,12 @@ export interface MailTransport {
 }
 
 /**
+ * nodemailer parses a string recipient as a list with display names (`x,v@d` is two mailboxes,
+ * `x<v@d>` is v@d); an address object is taken as the one mailbox it names.
+ */
+const recipient = (address: string) => ({ name: '', address });
+
+/**
  * nodemailer is loaded with the first mail, not at start: most processes of a running service
  * send none for a long while, and it is a few MB of an idle server's memory.
  */
@@ -48,7 +54,7 @@ function smtpTransport(config: Config): MailTransport {
     async send(mail) {
       await (await transporter.get()).sendMail({
         from: config.mailFrom,
-        to: mail.to,
+        to: recipient(mail.to),
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
@@ -73,7 +79,7 @@ function folderTransport(config: Config, logger: Logger): MailTransport {
     async send(mail) {
       const info = await (await builder.get()).sendMail({
         from: config.mailFrom,
-        to: mail.to,
+        to: recipient(mail.to),
         subject: mail.subject,
         text: mail.text,
         html: mail.html,

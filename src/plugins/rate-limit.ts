@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { normaliseEmail } from '../kernel/email.js';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
+import { canonicalEmail } from '../lib/email.js';
 import { rateLimited } from '../lib/errors.js';
 
 declare module 'fastify' {
@@ -29,10 +29,11 @@ export interface RouteRateLimits {
   mailsPerEmail: preHandlerAsyncHookHandler;
 }
 
+/** The mailbox the body names, canonical, so every spelling of it shares one count. */
 function bodyEmail(request: FastifyRequest): string | undefined {
   const body = request.body as { email?: unknown; username?: unknown } | undefined;
   const email = body?.email ?? body?.username;
-  return typeof email === 'string' ? normaliseEmail(email) : undefined;
+  return typeof email === 'string' ? canonicalEmail(email) : undefined;
 }
 
 /**

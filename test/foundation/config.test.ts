@@ -150,6 +150,16 @@ describe('loadConfig: values it reads', () => {
     expect(config.adminPassword).toBe('a long admin password');
   });
 
+  it('keeps ADMIN_EMAIL in the canonical form accounts are stored in (NFKC, IDNA)', () => {
+    const password = { ADMIN_PASSWORD: 'a long admin password' };
+    const fullwidth = loadConfig(
+      base({ ADMIN_EMAIL: 'Ａｄｍｉｎ＠ｅｘａｍｐｌｅ．ｃｏｍ', ...password }),
+    );
+    expect(fullwidth.adminEmail).toBe('admin@example.com');
+    const idn = loadConfig(base({ ADMIN_EMAIL: 'admin@Bücher.de', ...password }));
+    expect(idn.adminEmail).toBe('admin@xn--bcher-kva.de');
+  });
+
   it('strips trailing slashes from PUBLIC_APP_URL', () => {
     expect(loadConfig(base({ PUBLIC_APP_URL: 'https://app.example.com/' })).publicAppUrl).toBe(
       'https://app.example.com',
@@ -268,9 +278,15 @@ describe('loadConfig: a bad value stops the start with an error naming the varia
     expectRefused(base({ ADMIN_PASSWORD: 'a long admin password' }), 'ADMIN_EMAIL');
   });
 
-  it('refuses an ADMIN_EMAIL that is not an email address', () => {
+  it.each([
+    'admin',
+    'Admin <admin@example.com>',
+    '"admin"@example.com',
+    'admin@example.com.',
+    'a,admin@example.com',
+  ])('refuses an ADMIN_EMAIL that is not a plain email address: %s', (value) => {
     expectRefused(
-      base({ ADMIN_EMAIL: 'admin', ADMIN_PASSWORD: 'a long admin password' }),
+      base({ ADMIN_EMAIL: value, ADMIN_PASSWORD: 'a long admin password' }),
       'ADMIN_EMAIL',
     );
   });

@@ -14,6 +14,8 @@ export interface ReceivedMail {
  */
 export class Mailbox {
   readonly received: ReceivedMail[] = [];
+  /** Every RCPT TO the server accepted, as sent: the mailboxes a message really went to. */
+  readonly envelopeRecipients: string[] = [];
   private waiters: Array<{ to: string; resolve: (mail: ReceivedMail) => void }> = [];
   private taken = new Set<ReceivedMail>();
   private server: SMTPServer;
@@ -30,7 +32,8 @@ export class Mailbox {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData: (stream, _session, callback) => {
+      onData: (stream, session, callback) => {
+        for (const rcpt of session.envelope.rcptTo) this.envelopeRecipients.push(rcpt.address);
         simpleParser(stream)
           .then((parsed) => {
             this.deliver(toMail(parsed));

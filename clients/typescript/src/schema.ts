@@ -792,7 +792,8 @@ export interface components {
         /** EmailBody */
         EmailBody: {
             /**
-             * @description An email address; compared case-insensitively
+             * Format: email
+             * @description An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain
              * @example jane@example.com
              */
             email: string;
@@ -800,7 +801,8 @@ export interface components {
         /** EmailLogin */
         EmailLogin: {
             /**
-             * @description The account’s email address; compared case-insensitively
+             * Format: email
+             * @description An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain
              * @example jane@example.com
              */
             email: string;
@@ -845,7 +847,8 @@ export interface components {
         /** OAuth2PasswordLogin */
         OAuth2PasswordLogin: {
             /**
-             * @description The account’s email address; compared case-insensitively
+             * Format: email
+             * @description An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain
              * @example jane@example.com
              */
             username: string;
@@ -992,7 +995,8 @@ export interface components {
         /** RegisterBody */
         RegisterBody: {
             /**
-             * @description An email address; compared case-insensitively
+             * Format: email
+             * @description An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain
              * @example jane@example.com
              */
             email: string;
@@ -3326,7 +3330,8 @@ export interface operations {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
-                     * @description An email address; compared case-insensitively
+                     * Format: email
+                     * @description An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain
                      * @example jane@example.com
                      */
                     email: string;

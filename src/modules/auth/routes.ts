@@ -117,8 +117,8 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> 
       },
       async (request) => {
         const body = request.body;
-        const email = 'email' in body ? body.email : body.username;
-        return auth.login(email, body.password, requestContext(request));
+        if ('email' in body) return auth.login(body.email, body.password, requestContext(request));
+        return auth.login(body.username, body.password, requestContext(request), 'username');
       },
     );
   });

@@ -1,27 +1,19 @@
 import { Type } from 'typebox';
+import { EMAIL_MAX_LENGTH } from '../../lib/email.js';
 import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 /**
- * Trimmed by the handler; surrounding spaces are tolerated, inner ones are not. The domain's first
- * character is matched on its own and the first dot after it by a class without dots, so no two
- * quantifiers compete for the same characters: linear time (`[^\s@]+\.[^\s@]+` was quadratic).
+ * One mailbox, one spelling: the `email` format (src/lib/validation.ts) accepts only what
+ * canonicalEmail() turns into a plain WHATWG address, and the service uses that canonical form.
+ * The length is checked before the format. Signing in takes any such address, as ADMIN_EMAIL does
+ * (`admin@localhost`); registering needs a domain on the internet.
  */
 export const Email = Type.String({
-  maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@][^\\s@.]*\\.[^\\s@]+\\s*$',
-  description: 'An email address; compared case-insensitively',
-  examples: ['jane@example.com'],
-});
-
-/**
- * Signing in only looks an address up, so it takes any `local@domain`, as ADMIN_EMAIL does:
- * an admin bootstrapped as `admin@localhost` must be able to sign in.
- */
-const LoginEmail = Type.String({
-  maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$',
-  description: 'The account’s email address; compared case-insensitively',
+  maxLength: EMAIL_MAX_LENGTH,
+  format: 'email',
+  description:
+    'An email address in the HTML standard’s syntax (no display name, quotes, comments or trailing dot); compared after NFKC, lower-casing and IDNA of the domain',
   examples: ['jane@example.com'],
 });
 
@@ -68,10 +60,10 @@ export const EmailBody = Strict({ email: Email }, { title: 'EmailBody' });
 
 export const LoginBody = Type.Union(
   [
-    Strict({ email: LoginEmail, password: CurrentPassword }, { title: 'EmailLogin' }),
+    Strict({ email: Email, password: CurrentPassword }, { title: 'EmailLogin' }),
     Strict(
       {
-        username: LoginEmail,
+        username: Email,
         password: CurrentPassword,
         grant_type: Type.Optional(Type.Literal('password')),
         scope: Type.Optional(Type.String({ maxLength: 200 })),

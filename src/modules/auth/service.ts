@@ -2,11 +2,12 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../kernel/audit.js';
-import { normaliseEmail } from '../../kernel/email.js';
 import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
+import { canonicalEmail, isInternetDomain } from '../../lib/email.js';
 import {
   AppError,
+  badRequest,
   invalidCredentials,
   invalidToken,
   notFound,
@@ -59,6 +60,19 @@ export interface AuthServiceDeps {
   logger: Logger;
 }
 
+/**
+ * The canonical address: the one spelling rows, throttles and mail use. The schemas let through
+ * only addresses this accepts; the 400 here guards callers that skip them.
+ */
+function mailbox(raw: string, field = 'email'): string {
+  const email = canonicalEmail(raw);
+  if (!email) throw notAnAddress(field, 'must be a plain email address (name@example.com)');
+  return email;
+}
+
+const notAnAddress = (field: string, message: string) =>
+  badRequest('The email address is not valid.', [{ path: `/body/${field}`, message }]);
+
 /** Self-registration may choose only these; `admin` is granted, never chosen. */
 export type SelfServiceRole = 'homeowner' | 'service_provider';
 
@@ -82,7 +96,10 @@ export class AuthService {
     input: { email: string; password: string; fullName: string; role: SelfServiceRole },
     context: RequestContext,
   ): Promise<void> {
-    const email = normaliseEmail(input.email);
+    const email = mailbox(input.email);
+    // Mail to a dotless or numeric domain would stay on the relay's own host or network.
+    if (!isInternetDomain(email))
+      throw notAnAddress('email', 'must have a domain name such as example.com');
     assertAcceptablePassword(input.password, email);
     // Hash before looking anything up, so a taken email costs the same time as a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
@@ -157,9 +174,10 @@ export class AuthService {
   /** Answers the same for any email; mails only an unverified, active account. */
   async resendVerification(rawEmail: string): Promise<void> {
     const { config, clock, sealer } = this.deps;
+    const email = mailbox(rawEmail);
     const now = this.now();
     const sent = await this.db.transaction(async (tx) => {
-      const user = await findUserByEmail(tx, rawEmail);
+      const user = await findUserByEmail(tx, email);
       if (!user || user.emailVerified || !user.isActive) return false;
       const token = await issueOneTimeToken(
         tx,
@@ -188,9 +206,14 @@ export class AuthService {
    * state (disabled, unverified) is revealed only to someone who knows the password. The attempt
    * is counted against the email's throttle before the password is compared.
    */
-  async login(rawEmail: string, password: string, context: RequestContext): Promise<TokenPair> {
+  async login(
+    rawEmail: string,
+    password: string,
+    context: RequestContext,
+    field: 'email' | 'username' = 'email',
+  ): Promise<TokenPair> {
     const { hasher, logger } = this.deps;
-    const email = normaliseEmail(rawEmail);
+    const email = mailbox(rawEmail, field);
     const attempt = await this.deps.loginThrottle.reserve(email, context);
     let user: Awaited<ReturnType<typeof findUserByEmail>>;
     let valid: boolean;
@@ -322,9 +345,10 @@ export class AuthService {
   /** Answers the same for any email; mails a reset link to an active account. */
   async forgotPassword(rawEmail: string, context: RequestContext): Promise<void> {
     const { config, clock, sealer, logger } = this.deps;
+    const email = mailbox(rawEmail);
     const now = this.now();
     const sent = await this.db.transaction(async (tx) => {
-      const user = await findUserByEmail(tx, rawEmail);
+      const user = await findUserByEmail(tx, email);
       if (!user?.isActive) return false;
       const token = await issueOneTimeToken(
         tx,

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../kernel/audit.js';
-import { normaliseEmail } from '../../kernel/email.js';
+import { canonicalEmail } from '../../lib/email.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { claimUnverifiedUser, findUserByEmail, insertUser } from '../users/repository.js';
@@ -25,7 +25,10 @@ export async function ensureAdmin(
   input: { email: string; password: string; fullName?: string; now?: Date },
 ): Promise<BootstrapOutcome> {
   const now = input.now ?? new Date();
-  const email = normaliseEmail(input.email);
+  // The same canonical form self-registration stores, so the admin and a sign-up never coexist
+  // under two spellings of one mailbox.
+  const email = canonicalEmail(input.email);
+  if (!email) throw new Error(`not a plain email address: ${JSON.stringify(input.email)}`);
   const existing = await findUserByEmail(db, email);
   const needsPassword = !existing?.emailVerified;
   if (needsPassword) assertAcceptablePassword(input.password, email);

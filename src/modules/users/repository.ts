@@ -1,7 +1,7 @@
 import { and, desc, eq, like, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { userGrants, userRoles, users } from '../../db/schema.js';
-import { normaliseEmail } from '../../kernel/email.js';
+import { canonicalEmail, canonicalEmailPrefix } from '../../lib/email.js';
 
 /** The public shape of an account (never a hash or a token): the `User` resource of the contract. */
 export interface UserView {
@@ -40,11 +40,11 @@ export async function findUserView(db: Db, id: string): Promise<UserView | undef
   return row;
 }
 
+/** By any spelling of the address: it is looked up in its canonical form (none: no account). */
 export async function findUserByEmail(db: Db, email: string) {
-  const [row] = await db
-    .select()
-    .from(users)
-    .where(eq(users.email, normaliseEmail(email)));
+  const canonical = canonicalEmail(email);
+  if (!canonical) return undefined;
+  const [row] = await db.select().from(users).where(eq(users.email, canonical));
   return row;
 }
 
@@ -67,7 +67,7 @@ const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 export async function listUsers(db: Db, filter: UserListFilter): Promise<UserView[]> {
   const conditions: SQL[] = [];
   if (filter.email)
-    conditions.push(like(users.email, `${escapeLike(normaliseEmail(filter.email))}%`));
+    conditions.push(like(users.email, `${escapeLike(canonicalEmailPrefix(filter.email))}%`));
   if (filter.after) conditions.push(lt(users.id, filter.after));
   if (filter.role) {
     conditions.push(
