@@ -170,13 +170,14 @@ describe('hostile bodies do not stall the event loop', () => {
     // A first round compiles the code paths (the first request of a kind costs ~100 ms of JIT).
     for (const entry of bodies) await send(entry);
     await (await fetch(`${base}/health/live`)).arrayBuffer();
-    // The scrape resets the delay histogram and the utilisation span: what follows is this test's.
-    await (await fetch(`${base}/metrics`)).text();
-    // A stalled loop is slow on every attempt; a machine's busy moment rarely twice in a row.
+    // A stalled loop is slow on every attempt; a shared machine's busy moment (other test files
+    // run beside this one on 2 cores) rarely three times in a row.
     let baseline: number[] = [];
     let latencies: number[] = [];
     let answers: Awaited<ReturnType<typeof send>>[] = [];
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // The scrape resets the delay histogram and the utilisation span: what follows is this attempt's.
+      await (await fetch(`${base}/metrics`)).text();
       baseline = await probeLiveWhile(async () => {
         for (let index = 0; index < 10; index++) await (await fetch(`${base}/health/live`)).text();
       });
