@@ -218,6 +218,7 @@ build_args=(
   --runtime="$OCI_RUNTIME"
   --format=docker # the OCI image format has no HEALTHCHECK; buildah would drop it
   --layers        # cache layers, so an unchanged package-lock.json skips npm ci next time
+  --ulimit=nofile=20000:20000 # npm ci of the dev dependencies opens more files than the default 1024
 )
 # A TLS-inspecting proxy between npm and its registry (this sandbox has one) needs its CA: the
 # Dockerfile takes it as the optional build secret npm_ca, so it never lands in a layer.
