@@ -172,7 +172,7 @@ log "profiles: local = $local_services; external = $external_services"
 # The compose file's build (build: .), with what this sandbox needs: a local base image only, the
 # host's network for npm, chroot isolation, Docker format (keeps HEALTHCHECK), and the npm CA of
 # a TLS-inspecting proxy as the Dockerfile's optional build secret.
-build_args="--pull=never --network=host --isolation=chroot --format=docker --layers"
+build_args="--pull=never --network=host --isolation=chroot --format=docker --layers --ulimit=nofile=20000:20000"
 ca_file="${NODE_EXTRA_CA_CERTS:-}"
 [[ -z "$ca_file" ]] && ca_file="$(npm config get cafile 2>/dev/null || true)"
 if [[ -n "$ca_file" && "$ca_file" != null && "$ca_file" != undefined && -s "$ca_file" ]]; then
