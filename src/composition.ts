@@ -8,6 +8,10 @@ import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import type { AccessTokens } from './modules/auth/tokens.js';
 import healthRoutes from './modules/health/routes.js';
+import bookingRoutes from './modules/marketplace/booking-routes.js';
+import requestRoutes from './modules/marketplace/request-routes.js';
+import { MarketplaceService } from './modules/marketplace/service.js';
+import marketplaceTimers from './modules/marketplace/timers.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -34,6 +38,7 @@ export interface Services {
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
+  marketplace: MarketplaceService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -53,6 +58,14 @@ export function buildServices(
   const { config, db, clock, log: logger } = app;
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
   const mailing = { sealer: app.mail.sealer, mail: app.jobs };
+  const marketplace = new MarketplaceService({
+    db,
+    config,
+    clock,
+    sealer: app.mail.sealer,
+    jobs: app.jobs,
+    logger,
+  });
   return {
     passwords,
     auth: new AuthService({
@@ -70,9 +83,19 @@ export function buildServices(
       ...mailing,
       logger,
     }),
-    users: new UsersService({ db, config, clock, hasher: passwords, ...mailing, logger }),
+    users: new UsersService({
+      db,
+      config,
+      clock,
+      hasher: passwords,
+      ...mailing,
+      logger,
+      // A closed account's open requests are cancelled and its live quotes withdrawn.
+      onAccountClosing: (tx, userId, context) => marketplace.closeAccount(tx, userId, context),
+    }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
+    marketplace,
   };
 }
 
@@ -80,6 +103,7 @@ export function buildServices(
 async function modules(app: FastifyInstance, services: Services) {
   await app.register(bootstrapAdmin, { hasher: services.passwords });
   await app.register(retention);
+  await app.register(marketplaceTimers, { marketplace: services.marketplace });
 
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes, { auth: services.auth });
@@ -88,8 +112,15 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(usersRoutes, { users: services.users });
   await app.register(adminRoutes, { admin: services.admin, users: services.users });
   await app.register(propertiesRoutes);
-  await app.register(servicesRoutes);
+  await app.register(servicesRoutes, {
+    withdrawn: {
+      run: (tx, serviceId) => services.marketplace.serviceWithdrawn(tx, serviceId),
+      afterCommit: () => services.marketplace.wake(),
+    },
+  });
   await app.register(catalogRoutes, { catalog: services.catalog });
+  await app.register(requestRoutes, { marketplace: services.marketplace });
+  await app.register(bookingRoutes, { marketplace: services.marketplace });
 }
 
 export const registerModules = fp(modules, { name: 'modules' });

@@ -16,6 +16,10 @@ export const TAGS = [
   { name: 'properties', description: 'Homeowners’ properties' },
   { name: 'services', description: 'Service providers’ own services' },
   { name: 'catalog', description: 'The catalog of active services' },
+  {
+    name: 'marketplace',
+    description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
+  },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
   {

@@ -32,6 +32,12 @@ export interface UsersServiceDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /**
+   * Runs in the transaction that deletes or disables a user, for what other modules tie to the
+   * account (the marketplace cancels open requests and withdraws live quotes); wired by the
+   * composition root, so this module imports none of them.
+   */
+  onAccountClosing?: (tx: Db, userId: string, context: RequestContext) => Promise<void>;
 }
 
 export type ProfileChanges = { fullName?: string; phone?: string | null };
@@ -127,6 +133,7 @@ export class UsersService {
     await this.db.transaction(async (tx) => {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
+      await this.deps.onAccountClosing?.(tx, caller.id, context);
       await deleteUser(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'user.deleted',
@@ -135,6 +142,7 @@ export class UsersService {
         data: { email: caller.email },
       });
     });
+    void this.deps.mail.wake();
   }
 
   /**
@@ -155,6 +163,7 @@ export class UsersService {
       if (!isActive) {
         await assertNotLastAdmin(tx, userId);
         await revokeUserSessions(tx, userId, 'account_disabled', now);
+        await this.deps.onAccountClosing?.(tx, userId, context);
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
@@ -164,6 +173,7 @@ export class UsersService {
         subjectId: userId,
       });
     });
+    void this.deps.mail.wake();
     return this.get(userId, 'No such user.');
   }
 
