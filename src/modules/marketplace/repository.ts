@@ -316,9 +316,22 @@ export function requestQuotesQuery(db: Db, requestId: string, filter: PageFilter
     .from(quotes)
     .leftJoin(users, eq(users.id, quotes.providerId))
     .leftJoin(services, eq(services.id, quotes.serviceId))
-    .where(and(...conditions))
+    .where(inArray(quotes.id, pageOf(db, quotes, conditions, filter.limit)))
     .orderBy(sql`${quotes.id} desc nulls last`)
     .limit(filter.limit);
+}
+
+/**
+ * The ids of one page, newest first: the index range and its limit, planned on their own, so the
+ * joins that dress the page up run for its rows only, whatever the planner thinks of their sizes.
+ */
+function pageOf(db: Db, table: typeof quotes, where: SQL[], limit: number) {
+  return db
+    .select({ id: table.id })
+    .from(table)
+    .where(and(...where))
+    .orderBy(sql`${table.id} desc nulls last`)
+    .limit(limit);
 }
 
 export async function findQuoteView(db: Db, id: string) {
@@ -371,48 +384,60 @@ const contact = (table: typeof homeowner | typeof provider) => ({
   phone: table.phone,
 });
 
-const bookingView = {
-  id: bookings.id,
-  requestId: bookings.requestId,
-  quoteId: bookings.quoteId,
-  state: bookings.state,
-  title: jobRequests.title,
-  description: jobRequests.description,
-  category: jobRequests.category,
-  priceCents: bookings.priceCents,
-  currency: bookings.currency,
-  proposedStart: bookings.proposedStart,
-  address: {
-    addressLine1: properties.addressLine1,
-    addressLine2: properties.addressLine2,
-    city: properties.city,
-    region: properties.region,
-    postalCode: properties.postalCode,
-    country: properties.country,
-  },
-  homeowner: contact(homeowner),
-  provider: contact(provider),
-  cancelledBy: bookings.cancelledBy,
-  cancelReason: bookings.cancelReason,
-  lateCancellation: bookings.lateCancellation,
-  completedAt: bookings.completedAt,
-  disputeReason: bookings.disputeReason,
-  resolution: bookings.resolution,
-  createdAt: bookings.createdAt,
-  updatedAt: bookings.updatedAt,
-};
-
-const bookingFrom = (db: Db) =>
-  db
-    .select(bookingView)
+/**
+ * A booking dressed with its request, address and parties. `page` is the bookings subquery the
+ * view is built on: one row, or one page read as an index range with its limit, so the joins run
+ * for the page's rows only, whatever the planner makes of the tables' sizes.
+ */
+function bookingsDressed(db: Db, where: SQL[], limit: number) {
+  const page = db
+    .select()
     .from(bookings)
-    .innerJoin(jobRequests, eq(jobRequests.id, bookings.requestId))
+    .where(and(...where))
+    .orderBy(sql`${bookings.id} desc nulls last`)
+    .limit(limit)
+    .as('page');
+  return db
+    .select({
+      id: page.id,
+      requestId: page.requestId,
+      quoteId: page.quoteId,
+      state: page.state,
+      title: jobRequests.title,
+      description: jobRequests.description,
+      category: jobRequests.category,
+      priceCents: page.priceCents,
+      currency: page.currency,
+      proposedStart: page.proposedStart,
+      address: {
+        addressLine1: properties.addressLine1,
+        addressLine2: properties.addressLine2,
+        city: properties.city,
+        region: properties.region,
+        postalCode: properties.postalCode,
+        country: properties.country,
+      },
+      homeowner: contact(homeowner),
+      provider: contact(provider),
+      cancelledBy: page.cancelledBy,
+      cancelReason: page.cancelReason,
+      lateCancellation: page.lateCancellation,
+      completedAt: page.completedAt,
+      disputeReason: page.disputeReason,
+      resolution: page.resolution,
+      createdAt: page.createdAt,
+      updatedAt: page.updatedAt,
+    })
+    .from(page)
+    .innerJoin(jobRequests, eq(jobRequests.id, page.requestId))
     .leftJoin(properties, eq(properties.id, jobRequests.propertyId))
-    .leftJoin(homeowner, eq(homeowner.id, bookings.homeownerId))
-    .leftJoin(provider, eq(provider.id, bookings.providerId));
+    .leftJoin(homeowner, eq(homeowner.id, page.homeownerId))
+    .leftJoin(provider, eq(provider.id, page.providerId))
+    .orderBy(sql`${page.id} desc nulls last`);
+}
 
 export async function findBookingView(db: Db, id: string) {
-  const [row] = await bookingFrom(db).where(eq(bookings.id, id));
+  const [row] = await bookingsDressed(db, [eq(bookings.id, id)], 1);
   return row;
 }
 
@@ -435,10 +460,7 @@ export function bookingsQuery(db: Db, filter: BookingFilter) {
   }
   if (filter.state) conditions.push(eq(bookings.state, filter.state));
   if (filter.after) conditions.push(lt(bookings.id, filter.after));
-  return bookingFrom(db)
-    .where(and(...conditions))
-    .orderBy(sql`${bookings.id} desc nulls last`)
-    .limit(filter.limit);
+  return bookingsDressed(db, conditions, filter.limit);
 }
 
 // People the mails go to
