@@ -217,7 +217,7 @@ export const TRANSITIONS = {
     actors: ['system'],
     from: ['completed'],
     to: 'confirmed',
-    timer: `${DISPUTE_WINDOW_DAYS} days after completion (the dispute window closes)`,
+    timer: `${DISPUTE_WINDOW_DAYS} days after completion, when the dispute window closes`,
     notify: 'other',
     effects: ['audit', 'mail'],
   }),
@@ -275,4 +275,14 @@ export function stateDiagram(entity: Entity): string {
     for (const from of sources) lines.push(`    ${from} --> ${transition.to}: ${label}`);
   }
   return lines.join('\n');
+}
+
+/** The "States" section of docs/marketplace.md, as test/marketplace/diagram.test.ts expects it. */
+export function stateDiagramsMarkdown(): string {
+  return (['request', 'quote', 'booking'] as const)
+    .map(
+      (entity) =>
+        `### ${entity[0]?.toUpperCase()}${entity.slice(1)}\n\n\`\`\`mermaid\n${stateDiagram(entity)}\n\`\`\``,
+    )
+    .join('\n\n');
 }
