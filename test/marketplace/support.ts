@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { TestContext } from '../helpers/app.js';
-import { loginAs, type TestUser } from '../helpers/users.js';
+import { login, loginAs, type TestUser } from '../helpers/users.js';
 import { propertyInput } from '../properties/support.js';
 
 /** The marketplace's cast: a homeowner with a property, providers with a service covering it. */
@@ -34,7 +34,7 @@ export async function homeowner(t: TestContext, postalCode = POSTAL_CODE): Promi
 
 export async function provider(
   t: TestContext,
-  options: { category?: string; postalCodes?: string[]; fullName?: string } = {},
+  options: { category?: string; postalCodes?: readonly string[]; fullName?: string } = {},
 ): Promise<Provider> {
   const user = await loginAs(t, ['service_provider']);
   const res = await t.app.inject({
@@ -119,12 +119,7 @@ export async function submitQuote(
   return res.json().id;
 }
 
-export async function accept(
-  t: TestContext,
-  owner: Homeowner,
-  requestId: string,
-  quoteId: string,
-) {
+export async function accept(t: TestContext, owner: Homeowner, requestId: string, quoteId: string) {
   return t.app.inject({
     method: 'POST',
     url: `/homeowners/requests/${requestId}/quotes/${quoteId}/accept`,
@@ -156,4 +151,10 @@ export async function move(
     headers: user.headers,
     ...(payload && { payload }),
   });
+}
+
+/** The same user with a new access token, for after the clock moved past the old one's life. */
+export async function fresh<T extends TestUser>(t: TestContext, user: T): Promise<T> {
+  const again = await login(t, user.email, user.password);
+  return { ...user, accessToken: again.accessToken, headers: again.headers };
 }
