@@ -19,6 +19,9 @@ const OWNERS: Record<string, string> = {
   auditEvents: 'kernel/audit.ts',
   jobs: 'jobs/',
   mailOutbox: 'mail/',
+  jobRequests: 'modules/marketplace/',
+  quotes: 'modules/marketplace/',
+  bookings: 'modules/marketplace/',
 };
 
 const SRC = path.resolve('src');
