@@ -409,5 +409,6 @@ describe(`fuzzing every operation with hostile input (FUZZ_SEED=${SEED})`, () =>
     expect(failures.join('\n'), `FUZZ_SEED=${SEED}: ${failures.length} of ${count} requests`).toBe(
       '',
     );
-  }, 300_000);
+    // The marketplace (issue 16) added 21 operations to the ~55 before it: the budget grew with them.
+  }, 600_000);
 });
