@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'invalid_state'
   | 'quote_expired'
   | 'request_closed'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
@@ -51,6 +53,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   invalid_state: 'Invalid state',
   quote_expired: 'Quote expired',
   request_closed: 'Request closed',
+  idempotency_key_in_use: 'Idempotency key in use',
+  idempotency_key_reused: 'Idempotency key reused',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',

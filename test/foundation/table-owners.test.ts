@@ -22,6 +22,7 @@ const OWNERS: Record<string, string> = {
   jobRequests: 'modules/marketplace/',
   quotes: 'modules/marketplace/',
   bookings: 'modules/marketplace/',
+  idempotencyKeys: 'kernel/idempotency.ts',
 };
 
 const SRC = path.resolve('src');
