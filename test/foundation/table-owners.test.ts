@@ -19,6 +19,8 @@ const OWNERS: Record<string, string> = {
   auditEvents: 'kernel/audit.ts',
   jobs: 'jobs/',
   mailOutbox: 'mail/',
+  notifications: 'modules/notifications/',
+  notificationSettings: 'modules/notifications/',
 };
 
 const SRC = path.resolve('src');
