@@ -8,6 +8,9 @@ import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import type { AccessTokens } from './modules/auth/tokens.js';
 import healthRoutes from './modules/health/routes.js';
+import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notifications/fanout.js';
+import notificationsRoutes from './modules/notifications/routes.js';
+import { NotificationsService } from './modules/notifications/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -34,6 +37,7 @@ export interface Services {
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
+  notifications: NotificationsService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -47,12 +51,29 @@ export function callerSource(database: Database, accessTokens: AccessTokens): Ca
 
 /** Needs the infrastructure plugins registered (counters, jobs, mail). */
 export function buildServices(
-  app: Pick<FastifyInstance, 'config' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'>,
+  app: Pick<
+    FastifyInstance,
+    'config' | 'database' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'
+  >,
   accessTokens: AccessTokens,
 ): Services {
   const { config, db, clock, log: logger } = app;
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
   const mailing = { sealer: app.mail.sealer, mail: app.jobs };
+  // Redis when configured (shared by every instance), else the database's LISTEN/NOTIFY.
+  const fanout: Fanout = config.redisUrl
+    ? new RedisFanout(config.redisUrl, `${config.redisKeyPrefix}notifications`, db, logger)
+    : new DatabaseFanout(app.database, logger);
+  const notifications = new NotificationsService({
+    db,
+    clock,
+    logger,
+    fanout,
+    heartbeatMs: config.notifications.heartbeatMs,
+    maxStreamsPerUser: config.notifications.maxStreamsPerUser,
+    sessionValid: async (userId, sessionId, now) =>
+      (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
+  });
   return {
     passwords,
     auth: new AuthService({
@@ -69,10 +90,20 @@ export function buildServices(
       accessTokens,
       ...mailing,
       logger,
+      notifications,
     }),
-    users: new UsersService({ db, config, clock, hasher: passwords, ...mailing, logger }),
+    users: new UsersService({
+      db,
+      config,
+      clock,
+      hasher: passwords,
+      ...mailing,
+      logger,
+      notifications,
+    }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
+    notifications,
   };
 }
 
@@ -90,6 +121,11 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(propertiesRoutes);
   await app.register(servicesRoutes);
   await app.register(catalogRoutes, { catalog: services.catalog });
+  await app.register(notificationsRoutes, { notifications: services.notifications });
+  // Open streams would hold the server's close forever: end them first (clients reconnect).
+  app.addHook('preClose', async () => {
+    await services.notifications.close();
+  });
 }
 
 export const registerModules = fp(modules, { name: 'modules' });

@@ -16,6 +16,10 @@ export const TAGS = [
   { name: 'properties', description: 'Homeowners’ properties' },
   { name: 'services', description: 'Service providers’ own services' },
   { name: 'catalog', description: 'The catalog of active services' },
+  {
+    name: 'notifications',
+    description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
+  },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
   {

@@ -11,6 +11,7 @@ import { passwordChangedMail } from '../../mail/templates.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import {
   deleteUser,
@@ -32,6 +33,8 @@ export interface UsersServiceDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /** Ends open notification streams of revoked sessions; tells the user of security events. */
+  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
 }
 
 export type ProfileChanges = { fullName?: string; phone?: string | null };
@@ -102,6 +105,13 @@ export class UsersService {
         now,
         caller.sessionId,
       );
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
+      await this.deps.notifications.notify(tx, {
+        userId: caller.id,
+        kind: 'security.password_changed',
+        title: 'Your password was changed',
+        body: 'Your password was changed and every other session was signed out. If this was not you, reset your password at once.',
+      });
       await enqueueMail(tx, sealer, clock, {
         to: caller.email,
         template: 'password_changed',
@@ -127,6 +137,7 @@ export class UsersService {
     await this.db.transaction(async (tx) => {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
       await deleteUser(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'user.deleted',
@@ -155,6 +166,7 @@ export class UsersService {
       if (!isActive) {
         await assertNotLastAdmin(tx, userId);
         await revokeUserSessions(tx, userId, 'account_disabled', now);
+        await this.deps.notifications.sessionsChanged(tx, userId);
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
