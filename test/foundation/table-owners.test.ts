@@ -19,6 +19,7 @@ const OWNERS: Record<string, string> = {
   auditEvents: 'kernel/audit.ts',
   jobs: 'jobs/',
   mailOutbox: 'mail/',
+  idempotencyKeys: 'kernel/idempotency.ts',
   notifications: 'modules/notifications/',
   notificationSettings: 'modules/notifications/',
 };
