@@ -12,6 +12,9 @@ import bookingRoutes from './modules/marketplace/booking-routes.js';
 import requestRoutes from './modules/marketplace/request-routes.js';
 import { MarketplaceService } from './modules/marketplace/service.js';
 import marketplaceTimers from './modules/marketplace/timers.js';
+import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notifications/fanout.js';
+import notificationsRoutes from './modules/notifications/routes.js';
+import { NotificationsService } from './modules/notifications/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -39,6 +42,7 @@ export interface Services {
   admin: AdminService;
   catalog: CatalogReader;
   marketplace: MarketplaceService;
+  notifications: NotificationsService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -52,7 +56,10 @@ export function callerSource(database: Database, accessTokens: AccessTokens): Ca
 
 /** Needs the infrastructure plugins registered (counters, jobs, mail). */
 export function buildServices(
-  app: Pick<FastifyInstance, 'config' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'>,
+  app: Pick<
+    FastifyInstance,
+    'config' | 'database' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'
+  >,
   accessTokens: AccessTokens,
 ): Services {
   const { config, db, clock, log: logger } = app;
@@ -65,6 +72,20 @@ export function buildServices(
     sealer: app.mail.sealer,
     jobs: app.jobs,
     logger,
+  });
+  // Redis when configured (shared by every instance), else the database's LISTEN/NOTIFY.
+  const fanout: Fanout = config.redisUrl
+    ? new RedisFanout(config.redisUrl, `${config.redisKeyPrefix}notifications`, db, logger)
+    : new DatabaseFanout(app.database, logger);
+  const notifications = new NotificationsService({
+    db,
+    clock,
+    logger,
+    fanout,
+    heartbeatMs: config.notifications.heartbeatMs,
+    maxStreamsPerUser: config.notifications.maxStreamsPerUser,
+    sessionValid: async (userId, sessionId, now) =>
+      (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
   });
   return {
     passwords,
@@ -82,6 +103,7 @@ export function buildServices(
       accessTokens,
       ...mailing,
       logger,
+      notifications,
     }),
     users: new UsersService({
       db,
@@ -90,12 +112,14 @@ export function buildServices(
       hasher: passwords,
       ...mailing,
       logger,
+      notifications,
       // A closed account's open requests are cancelled and its live quotes withdrawn.
       onAccountClosing: (tx, userId, context) => marketplace.closeAccount(tx, userId, context),
     }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
     marketplace,
+    notifications,
   };
 }
 
@@ -121,6 +145,11 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(catalogRoutes, { catalog: services.catalog });
   await app.register(requestRoutes, { marketplace: services.marketplace });
   await app.register(bookingRoutes, { marketplace: services.marketplace });
+  await app.register(notificationsRoutes, { notifications: services.notifications });
+  // Open streams would hold the server's close forever: end them first (clients reconnect).
+  app.addHook('preClose', async () => {
+    await services.notifications.close();
+  });
 }
 
 export const registerModules = fp(modules, { name: 'modules' });

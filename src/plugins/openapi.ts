@@ -19,6 +19,8 @@ export const TAGS = [
   {
     name: 'marketplace',
     description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
+    name: 'notifications',
+    description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
   },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },

@@ -11,6 +11,7 @@ import { passwordChangedMail } from '../../mail/templates.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import {
   deleteUser,
@@ -38,6 +39,8 @@ export interface UsersServiceDeps {
    * composition root, so this module imports none of them.
    */
   onAccountClosing?: (tx: Db, userId: string, context: RequestContext) => Promise<void>;
+  /** Ends open notification streams of revoked sessions; tells the user of security events. */
+  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
 }
 
 export type ProfileChanges = { fullName?: string; phone?: string | null };
@@ -108,6 +111,13 @@ export class UsersService {
         now,
         caller.sessionId,
       );
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
+      await this.deps.notifications.notify(tx, {
+        userId: caller.id,
+        kind: 'security.password_changed',
+        title: 'Your password was changed',
+        body: 'Your password was changed and every other session was signed out. If this was not you, reset your password at once.',
+      });
       await enqueueMail(tx, sealer, clock, {
         to: caller.email,
         template: 'password_changed',
@@ -134,6 +144,7 @@ export class UsersService {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
       await this.deps.onAccountClosing?.(tx, caller.id, context);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
       await deleteUser(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'user.deleted',
@@ -164,6 +175,7 @@ export class UsersService {
         await assertNotLastAdmin(tx, userId);
         await revokeUserSessions(tx, userId, 'account_disabled', now);
         await this.deps.onAccountClosing?.(tx, userId, context);
+        await this.deps.notifications.sessionsChanged(tx, userId);
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
