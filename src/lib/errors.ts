@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'email_not_verified'
   | 'account_disabled'
   | 'forbidden'
+  | 'mfa_required'
+  | 'step_up_required'
+  | 'mfa_enrollment_required'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_timeout'
@@ -42,6 +45,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   email_not_verified: 'Email not verified',
   account_disabled: 'Account disabled',
   forbidden: 'Forbidden',
+  mfa_required: 'Second factor required',
+  step_up_required: 'Step-up required',
+  mfa_enrollment_required: 'Two-factor enrolment required',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   request_timeout: 'Request timeout',

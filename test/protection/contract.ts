@@ -23,9 +23,21 @@ export interface ContractRow {
    * empty PATCH is a 400 too).
    */
   allowed: number;
+  /**
+   * A sensitive action (issue 18): a user with two-factor sign-in must have proven the second
+   * factor in the last 10 minutes, else 403 `step_up_required`. Changing the password, email or
+   * MFA, deleting the account, and every admin write.
+   */
+  stepUp?: true;
 }
 
 const row = (access: Access, allowed: number): ContractRow => ({ access, allowed });
+/** A row whose route needs step-up. */
+const sensitive = (access: Access, allowed: number): ContractRow => ({
+  access,
+  allowed,
+  stepUp: true,
+});
 
 export const CONTRACT: Record<string, ContractRow> = {
   // Operations endpoints (no authentication)
@@ -68,8 +80,8 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /users/me': row('signed-in', 200),
   'PUT /users/me': row('signed-in', 400),
   'PATCH /users/me': row('signed-in', 400),
-  'POST /users/me/password': row('signed-in', 400),
-  'DELETE /users/me': row('signed-in', 400),
+  'POST /users/me/password': sensitive('signed-in', 400),
+  'DELETE /users/me': sensitive('signed-in', 400),
 
   // Properties: the collection's permission guards the items too; someone else's id is a 404.
   'GET /homeowners/properties': row('properties:read', 200),
@@ -95,10 +107,10 @@ export const CONTRACT: Record<string, ContractRow> = {
   // Administration
   'GET /admin/users': row('users:read', 200),
   'GET /admin/users/{id}': row('users:read', 404),
-  'PATCH /admin/users/{id}': row('users:manage', 400),
+  'PATCH /admin/users/{id}': sensitive('users:manage', 400),
   'GET /admin/roles': row('roles:assign', 200),
-  'POST /admin/users/{id}/roles': row('roles:assign', 400),
-  'DELETE /admin/users/{id}/roles/{role}': row('roles:assign', 404),
+  'POST /admin/users/{id}/roles': sensitive('roles:assign', 400),
+  'DELETE /admin/users/{id}/roles/{role}': sensitive('roles:assign', 404),
   'GET /admin/audit-events': row('audit:read', 200),
 };
 

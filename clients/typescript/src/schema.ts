@@ -396,7 +396,7 @@ export interface paths {
         post?: never;
         /**
          * Delete my account
-         * @description Needs the password. Deletes the account and everything it owns (sessions, properties, services). The last active admin cannot delete itself (409).
+         * @description Needs the password. Deletes the account and everything it owns (sessions, properties, services). The last active admin cannot delete itself (409). Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         delete: operations["deleteMe"];
         options?: never;
@@ -419,7 +419,7 @@ export interface paths {
         put?: never;
         /**
          * Change my password
-         * @description Needs the current password (a wrong one is 400). Signs out every other session of the user and mails a notice.
+         * @description Needs the current password (a wrong one is 400). Signs out every other session of the user and mails a notice. Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -467,7 +467,7 @@ export interface paths {
         head?: never;
         /**
          * Enable or disable a user
-         * @description Disabling signs the user out of every session at once; the last active admin cannot be disabled (409).
+         * @description Disabling signs the user out of every session at once; the last active admin cannot be disabled (409). Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         patch: operations["adminUpdateUser"];
         trace?: never;
@@ -503,7 +503,7 @@ export interface paths {
         put?: never;
         /**
          * Grant a role
-         * @description Idempotent: granting a role the user holds answers 200 and changes nothing. Unknown role: 400.
+         * @description Idempotent: granting a role the user holds answers 200 and changes nothing. Unknown role: 400. Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         post: operations["adminGrantRole"];
         delete?: never;
@@ -524,7 +524,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a role
-         * @description Removes a role from the user (204 even if they did not hold it). Removing admin from the last active admin is 409.
+         * @description Removes a role from the user (204 even if they did not hold it). Removing admin from the last active admin is 409. Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         delete: operations["adminRevokeRole"];
         options?: never;

@@ -69,7 +69,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
   app.patch(
     '/admin/users/:id',
     {
-      onRequest: app.requirePermission('users:manage'),
+      onRequest: [app.requirePermission('users:manage'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Enable or disable a user',
@@ -109,7 +109,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
   app.post(
     '/admin/users/:id/roles',
     {
-      onRequest: app.requirePermission('roles:assign'),
+      onRequest: [app.requirePermission('roles:assign'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Grant a role',
@@ -136,7 +136,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
   app.delete(
     '/admin/users/:id/roles/:role',
     {
-      onRequest: app.requirePermission('roles:assign'),
+      onRequest: [app.requirePermission('roles:assign'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Revoke a role',

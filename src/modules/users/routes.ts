@@ -74,7 +74,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
   app.post(
     '/users/me/password',
     {
-      onRequest: app.requireUser,
+      onRequest: [app.requireUser, app.requireStepUp],
       schema: {
         tags: ['users'],
         summary: 'Change my password',
@@ -100,7 +100,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
   app.delete(
     '/users/me',
     {
-      onRequest: app.requireUser,
+      onRequest: [app.requireUser, app.requireStepUp],
       schema: {
         tags: ['users'],
         summary: 'Delete my account',
