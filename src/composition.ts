@@ -8,6 +8,10 @@ import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import type { AccessTokens } from './modules/auth/tokens.js';
 import healthRoutes from './modules/health/routes.js';
+import { SignInChallenges } from './modules/mfa/challenges.js';
+import { mfaAdminRoutes, mfaRoutes } from './modules/mfa/routes.js';
+import { TotpSecretSealer } from './modules/mfa/secrets.js';
+import { MfaService } from './modules/mfa/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -31,6 +35,7 @@ import { UsersService } from './modules/users/service.js';
 export interface Services {
   passwords: PasswordHasher;
   auth: AuthService;
+  mfa: MfaService;
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
@@ -53,20 +58,36 @@ export function buildServices(
   const { config, db, clock, log: logger } = app;
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
   const mailing = { sealer: app.mail.sealer, mail: app.jobs };
+  const throttle = (kind: string) =>
+    new LoginThrottle(
+      app.counters,
+      config.rateLimit.loginFailuresPerEmail,
+      config.rateLimit.windowSeconds * 1000,
+      logger,
+      kind,
+    );
+  const auth = new AuthService({
+    db,
+    config,
+    clock,
+    hasher: passwords,
+    loginThrottle: throttle('login-failures'),
+    accessTokens,
+    secondFactor: new SignInChallenges(db),
+    ...mailing,
+    logger,
+  });
   return {
     passwords,
-    auth: new AuthService({
+    auth,
+    mfa: new MfaService({
       db,
       config,
       clock,
       hasher: passwords,
-      loginThrottle: new LoginThrottle(
-        app.counters,
-        config.rateLimit.loginFailuresPerEmail,
-        config.rateLimit.windowSeconds * 1000,
-        logger,
-      ),
-      accessTokens,
+      totpSealer: new TotpSecretSealer(config.mfaEncryptionKey),
+      codeThrottle: throttle('mfa-failures'),
+      auth,
       ...mailing,
       logger,
     }),
@@ -86,7 +107,13 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(accountPages, { auth: services.auth });
   await app.register(usersRoutes, { users: services.users });
-  await app.register(adminRoutes, { admin: services.admin, users: services.users });
+  await app.register(mfaRoutes, { mfa: services.mfa });
+  await app.register(adminRoutes, {
+    admin: services.admin,
+    users: services.users,
+    mfa: services.mfa,
+  });
+  await app.register(mfaAdminRoutes, { mfa: services.mfa });
   await app.register(propertiesRoutes);
   await app.register(servicesRoutes);
   await app.register(catalogRoutes, { catalog: services.catalog });

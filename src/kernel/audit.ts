@@ -16,6 +16,7 @@ export type AuditType =
   | 'auth.session_revoked'
   | 'auth.step_up'
   | 'auth.mfa_failed'
+  | 'auth.mfa_challenged'
   | 'mfa.totp_enrolled'
   | 'mfa.totp_confirmed'
   | 'mfa.recovery_codes_regenerated'

@@ -68,6 +68,8 @@ export class AppError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** RFC 9457 extension members (e.g. `challenge` of mfa_required); the route's schema names them. */
+    readonly extensions?: Record<string, string | number>,
   ) {
     super(detail);
     this.name = 'AppError';

@@ -12,7 +12,8 @@ export type MailTemplate =
   | 'verify_email'
   | 'already_registered'
   | 'reset_password'
-  | 'password_changed';
+  | 'password_changed'
+  | 'mfa_reset';
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -131,5 +132,20 @@ export function passwordChangedMail(appUrl: string, name: string): MailContent {
     subject: 'Your password was changed',
     text: `${lines.join('\n\n')}\n`,
     html: layout('Your password was changed', lines),
+  };
+}
+
+export function mfaResetMail(appUrl: string, name: string): MailContent {
+  const reset = `${appUrl}/forgot-password`;
+  const lines = [
+    `Hello ${name},`,
+    'An administrator has just turned off two-factor sign-in for your Homefront account: your authenticator and recovery codes no longer work, and you can sign in with your password alone.',
+    'Sign in and set up two-factor sign-in again under your account settings.',
+    `If you did not ask for this, reset your password now at ${reset} and contact support.`,
+  ];
+  return {
+    subject: 'Two-factor sign-in was reset',
+    text: `${lines.join('\n\n')}\n`,
+    html: layout('Two-factor sign-in was reset', lines),
   };
 }

@@ -12,7 +12,7 @@ import {
   type CallerSource,
   callerOf,
 } from '../kernel/guards.js';
-import { forbidden, unauthorized } from '../lib/errors.js';
+import { AppError, forbidden, unauthorized } from '../lib/errors.js';
 import { bearerSecurity, errors } from '../lib/schemas.js';
 
 const REQUIREMENT = Symbol('authRequirement');
@@ -27,6 +27,11 @@ declare module 'fastify' {
     auth?: AuthRequirement;
     /** True when the route declares requireStepUp; read by the step-up table test. */
     stepUp?: boolean;
+    /**
+     * Open to a user whom MFA_REQUIRED_ROLES obliges to enrol and who has not yet: enrolment,
+     * GET /users/me and logout. Every other guarded route answers 403 mfa_enrollment_required.
+     */
+    beforeMfaEnrolment?: boolean;
   }
 }
 
@@ -64,9 +69,20 @@ async function auth(app: FastifyInstance, callers: CallerSource) {
     return caller;
   }
 
+  const mfaRequiredRoles = new Set(app.config.mfaRequiredRoles);
+  const mustEnrolFirst = (caller: Caller) =>
+    !caller.hasMfa && caller.roles.some((role) => mfaRequiredRoles.has(role));
+
   function guard(requirement: AuthRequirement): Guard {
     const hook = (async (request: FastifyRequest) => {
       const caller = await authenticate(request);
+      if (mustEnrolFirst(caller) && !request.routeOptions.config.beforeMfaEnrolment) {
+        throw new AppError(
+          403,
+          'mfa_enrollment_required',
+          'Your role requires two-factor sign-in: enrol an authenticator app first (POST /users/me/mfa/totp, then /users/me/mfa/totp/confirm).',
+        );
+      }
       if (requirement !== 'user' && !caller.permissions.includes(requirement)) {
         throw forbidden(`This needs the ${requirement} permission.`);
       }

@@ -20,14 +20,25 @@ import { CONTRACT } from '../protection/contract.js';
 const { built: t, routes } = await collectRoutes(() => createTestApp({ noSmtp: true }));
 afterAll(() => t.close());
 
-/** The sensitive actions issue 18 names; the contract table marks exactly these. */
-const SENSITIVE = [
-  'DELETE /admin/users/{id}/roles/{role}',
-  'DELETE /users/me',
-  'PATCH /admin/users/{id}',
-  'POST /admin/users/{id}/roles',
-  'POST /users/me/password',
-];
+/**
+ * The sensitive actions issue 18 names, and how each asks for the second factor; the contract
+ * table marks exactly these. `session`: the route's guard needs aal2 proven in the last 10
+ * minutes. `proof`: the request carries the password and a current code itself (their refusals
+ * are in test/mfa/totp.security.test.ts). Email change joins with its route.
+ */
+const SENSITIVE_TABLE = {
+  'POST /users/me/password': 'session',
+  'DELETE /users/me': 'session',
+  'POST /users/me/mfa/recovery-codes': 'proof',
+  'DELETE /users/me/mfa/totp': 'proof',
+  'PATCH /admin/users/{id}': 'session',
+  'POST /admin/users/{id}/roles': 'session',
+  'DELETE /admin/users/{id}/roles/{role}': 'session',
+  'POST /admin/users/{id}/mfa/reset': 'session',
+} as const;
+const SENSITIVE = Object.entries(SENSITIVE_TABLE)
+  .filter(([, how]) => how === 'session')
+  .map(([key]) => key);
 
 /** Gives the user a confirmed second factor (the enrolment flow has its own tests). */
 async function giveMfa(user: { id: string }) {
@@ -96,20 +107,29 @@ describe('the access token and the session carry the assurance', () => {
 
 describe('step-up: the table of sensitive actions', () => {
   it('the contract marks exactly the sensitive actions, and the routes declare exactly those', () => {
-    const marked = Object.entries(CONTRACT)
-      .filter(([, row]) => row.stepUp)
-      .map(([key]) => key)
-      .sort();
-    expect(marked).toEqual([...SENSITIVE].sort());
-    expect(routes.filter((route) => route.stepUp).map((route) => route.key)).toEqual(marked);
+    const marked = Object.fromEntries(
+      Object.entries(CONTRACT)
+        .filter(([, row]) => row.stepUp)
+        .map(([key, row]) => [key, row.stepUp]),
+    );
+    expect(marked).toEqual(SENSITIVE_TABLE);
+    expect(routes.filter((route) => route.stepUp).map((route) => route.key)).toEqual(
+      [...SENSITIVE].sort(),
+    );
   });
 
-  it('every admin write is sensitive (a new one without step-up fails here)', () => {
-    const adminWrites = routes.filter(
-      (route) => route.url.startsWith('/admin/') && route.method !== 'GET',
-    );
-    expect(adminWrites.length).toBeGreaterThan(0);
+  it('every admin write, and every write under /users/me/mfa but enrolment, is sensitive', () => {
+    const writes = routes.filter((route) => route.method !== 'GET');
+    const adminWrites = writes.filter((route) => route.url.startsWith('/admin/'));
+    expect(adminWrites.length).toBeGreaterThan(3);
     for (const route of adminWrites) expect(route.stepUp, route.key).toBe(true);
+    const mfaChanges = writes.filter(
+      (route) =>
+        route.url.startsWith('/users/me/mfa') &&
+        !route.url.startsWith('/users/me/mfa/totp/confirm') &&
+        !(route.method === 'POST' && route.url === '/users/me/mfa/totp'),
+    );
+    for (const route of mfaChanges) expect(CONTRACT[route.key]?.stepUp, route.key).toBeDefined();
   });
 
   it('the OpenAPI document says so on each sensitive operation', async () => {

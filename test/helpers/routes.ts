@@ -13,6 +13,8 @@ export interface RegisteredRoute {
   hidden: boolean;
   /** Declares app.requireStepUp. */
   stepUp: boolean;
+  /** Open to a user whom MFA_REQUIRED_ROLES obliges to enrol first. */
+  beforeMfaEnrolment: boolean;
 }
 
 /** `METHOD /path/{param}` from Fastify's `/path/:param`. */
@@ -52,6 +54,7 @@ export async function collectRoutes<T>(
       hasBody: Boolean(route.schema?.body),
       hidden: Boolean(route.schema?.hide),
       stepUp: Boolean(route.config?.stepUp),
+      beforeMfaEnrolment: Boolean(route.config?.beforeMfaEnrolment),
     })),
   );
   // Fastify adds HEAD for every GET by itself; HEAD answers carry no body to read a code from.

@@ -24,19 +24,28 @@ export interface ContractRow {
    */
   allowed: number;
   /**
-   * A sensitive action (issue 18): a user with two-factor sign-in must have proven the second
-   * factor in the last 10 minutes, else 403 `step_up_required`. Changing the password, email or
-   * MFA, deleting the account, and every admin write.
+   * A sensitive action (issue 18) of a user with two-factor sign-in: changing the password,
+   * email or MFA, deleting the account, every admin write.
+   * - `session`: the route declares app.requireStepUp: the session must have proven the second
+   *   factor in the last 10 minutes, else 403 `step_up_required`;
+   * - `proof`: the request itself carries the password and a current code (regenerating
+   *   recovery codes, turning MFA off): a fresher proof than any session's.
    */
-  stepUp?: true;
+  stepUp?: 'session' | 'proof';
 }
 
 const row = (access: Access, allowed: number): ContractRow => ({ access, allowed });
-/** A row whose route needs step-up. */
+/** A row whose route needs step-up of the session. */
 const sensitive = (access: Access, allowed: number): ContractRow => ({
   access,
   allowed,
-  stepUp: true,
+  stepUp: 'session',
+});
+/** A row whose route takes the password and a second factor in its body. */
+const proven = (access: Access, allowed: number): ContractRow => ({
+  access,
+  allowed,
+  stepUp: 'proof',
 });
 
 export const CONTRACT: Record<string, ContractRow> = {
@@ -83,6 +92,16 @@ export const CONTRACT: Record<string, ContractRow> = {
   'POST /users/me/password': sensitive('signed-in', 400),
   'DELETE /users/me': sensitive('signed-in', 400),
 
+  // Two-factor sign-in (issue 18). Enrolment, GET /users/me and logout stay open to a user whom
+  // MFA_REQUIRED_ROLES obliges to enrol (test/mfa/required-roles.security.test.ts).
+  'GET /users/me/mfa': row('signed-in', 200),
+  'POST /users/me/mfa/totp': row('signed-in', 400),
+  'POST /users/me/mfa/totp/confirm': row('signed-in', 400),
+  'POST /users/me/mfa/recovery-codes': proven('signed-in', 400),
+  'DELETE /users/me/mfa/totp': proven('signed-in', 400),
+  'POST /auth/mfa/verify': row('credentials', 400),
+  'POST /auth/step-up': row('signed-in', 400),
+
   // Properties: the collection's permission guards the items too; someone else's id is a 404.
   'GET /homeowners/properties': row('properties:read', 200),
   'POST /homeowners/properties': row('properties:write', 400),
@@ -111,6 +130,7 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /admin/roles': row('roles:assign', 200),
   'POST /admin/users/{id}/roles': sensitive('roles:assign', 400),
   'DELETE /admin/users/{id}/roles/{role}': sensitive('roles:assign', 404),
+  'POST /admin/users/{id}/mfa/reset': sensitive('users:manage', 404),
   'GET /admin/audit-events': row('audit:read', 200),
 };
 

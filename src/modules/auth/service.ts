@@ -59,7 +59,29 @@ export interface AuthServiceDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /**
+   * The second factor's part in a password sign-in (modules/mfa, wired by the composition root):
+   * a challenge for a user who has one, which POST /auth/mfa/verify answers.
+   */
+  secondFactor?: { challengeFor(userId: string, now: Date): Promise<string | undefined> };
 }
+
+/** Seconds a sign-in challenge lives; the mfa module issues it. */
+export const MFA_CHALLENGE_TTL_SECONDS = 300;
+
+/**
+ * A password sign-in of a user with a second factor: no tokens yet, a problem with the challenge
+ * as an extension member (API.md lists `mfa_required` among the errors).
+ */
+export const mfaRequired = (challenge: string) =>
+  new AppError(
+    401,
+    'mfa_required',
+    'The password is right; now send a code from your authenticator app (or a recovery code) with this challenge to POST /auth/mfa/verify.',
+    undefined,
+    undefined,
+    { challenge, challengeExpiresIn: MFA_CHALLENGE_TTL_SECONDS },
+  );
 
 /**
  * The canonical address: the one spelling rows, throttles and mail use. The schemas let through
@@ -258,6 +280,15 @@ export class AuthService {
       ? await hasher.hash(password)
       : undefined;
     if (upgradedHash) await setPasswordHash(this.db, user.id, upgradedHash);
+    const challenge = await this.deps.secondFactor?.challengeFor(user.id, this.now());
+    if (challenge) {
+      await recordAudit(this.db, logger, context, {
+        type: 'auth.mfa_challenged',
+        actorId: user.id,
+        subjectId: user.id,
+      });
+      throw mfaRequired(challenge);
+    }
     return this.signIn(user.id, context, PASSWORD_ONLY, { rehashed: Boolean(upgradedHash) });
   }
 

@@ -25,6 +25,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
     '/users/me',
     {
       onRequest: app.requireUser,
+      config: { beforeMfaEnrolment: true },
       schema: {
         tags: ['users'],
         summary: 'My profile',
