@@ -158,6 +158,44 @@ describe('challenges', () => {
   });
 });
 
+describe('a sign-in challenge dies with its reason (SECURITY.md: one-time tokens outliving their reason)', () => {
+  it('a password change voids the challenges issued before it', async () => {
+    const jane = await signInWithMfa(t, await loginWithMfa(t));
+    const challenge = await passwordStep(t, jane.email, jane.password);
+    const change = await t.app.inject({
+      method: 'POST',
+      url: '/users/me/password',
+      headers: jane.headers,
+      payload: { currentPassword: jane.password, newPassword: 'a completely new passphrase 5' },
+    });
+    expect(change.statusCode, change.body).toBe(204);
+    expectProblem(
+      await verify({ challenge, code: nextCode(t, jane.secret) }),
+      400,
+      'invalid_token',
+    );
+  });
+
+  it('disabling the account voids them, and they stay void after it is enabled again', async () => {
+    const admin = await loginAs(t, ['admin']);
+    const jane = await loginWithMfa(t);
+    const challenge = await passwordStep(t, jane.email, jane.password);
+    for (const isActive of [false, true]) {
+      await t.app.inject({
+        method: 'PATCH',
+        url: `/admin/users/${jane.id}`,
+        headers: admin.headers,
+        payload: { isActive },
+      });
+    }
+    expectProblem(
+      await verify({ challenge, code: nextCode(t, jane.secret) }),
+      400,
+      'invalid_token',
+    );
+  });
+});
+
 describe('throttling wrong codes per account, like failed logins', () => {
   it('past RATE_LIMIT_LOGIN_FAILURES wrong codes across challenges: 429, even for the right code', async () => {
     const jane = await loginWithMfa(t);

@@ -21,6 +21,7 @@ import {
   resetPasswordMail,
   verifyEmailMail,
 } from '../../mail/templates.js';
+import { voidChallenges } from '../mfa/repository.js';
 import { grantRole } from '../rbac/repository.js';
 import {
   findUserByEmail,
@@ -472,6 +473,7 @@ export class AuthService {
       assertAcceptablePassword(newPassword, user.email);
       await setPasswordHash(tx, userId, passwordHash, { verified: true });
       await voidOneTimeTokens(tx, userId, 'password_reset', now);
+      await voidChallenges(tx, userId, now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
       await enqueueMail(tx, sealer, clock, {
         to: user.email,
