@@ -10,6 +10,7 @@ const TABLES = [
   'one_time_tokens',
   'mfa_challenges',
   'jobs',
+  'idempotency_keys',
   'audit_events',
 ];
 
