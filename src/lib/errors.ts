@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'bad_request'
   | 'invalid_token'
+  | 'invalid_code'
   | 'weak_password'
   | 'unauthorized'
   | 'invalid_credentials'
@@ -40,6 +41,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   bad_request: 'Bad request',
   invalid_token: 'Invalid token',
+  invalid_code: 'Invalid code',
   weak_password: 'Weak password',
   unauthorized: 'Unauthorized',
   invalid_credentials: 'Invalid credentials',

@@ -125,7 +125,7 @@ describe('enrolment', () => {
       headers: jane.headers,
       payload: { code: nextCode(t, first) },
     });
-    expectProblem(stale, 400, 'validation_failed');
+    expectProblem(stale, 400, 'invalid_code');
     const ok = await t.app.inject({
       method: 'POST',
       url: '/users/me/mfa/totp/confirm',

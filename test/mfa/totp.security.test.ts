@@ -48,7 +48,7 @@ describe('codes', () => {
     });
     expectProblem(replay, 401, 'invalid_credentials');
     // …and on step-up too, within the same 30 s.
-    expectProblem(await stepUp(jane, { code }), 400, 'validation_failed');
+    expectProblem(await stepUp(jane, { code }), 400, 'invalid_code');
   });
 
   it('a code of an earlier step than one used is refused (no going back within the window)', async () => {
@@ -57,7 +57,7 @@ describe('codes', () => {
     const previous = codeIn(jane, -1);
     const current = codeIn(jane, 0);
     expect((await stepUp(jane, { code: current })).statusCode).toBe(200);
-    expectProblem(await stepUp(jane, { code: previous }), 400, 'validation_failed');
+    expectProblem(await stepUp(jane, { code: previous }), 400, 'invalid_code');
   });
 
   it.each([
@@ -214,7 +214,7 @@ describe('throttling wrong codes per account, like failed logins', () => {
     const jane = await signInWithMfa(t, await loginWithMfa(t));
     const wrong = codeIn(jane, 9);
     for (let attempt = 1; attempt <= 8; attempt++) {
-      expectProblem(await stepUp(jane, { code: wrong }), 400, 'validation_failed');
+      expectProblem(await stepUp(jane, { code: wrong }), 400, 'invalid_code');
     }
     expectProblem(await stepUp(jane, { code: nextCode(t, jane.secret) }), 429, 'rate_limited');
   });
@@ -225,7 +225,7 @@ describe('changing MFA needs the password and a current code', () => {
     ['DELETE', '/users/me/mfa/totp'],
     ['POST', '/users/me/mfa/recovery-codes'],
   ] as const)(
-    '%s %s: a wrong password or a wrong code is 400, nothing changes',
+    '%s %s: a wrong password (validation_failed) or code (invalid_code) is 400, nothing changes',
     async (method, url) => {
       const jane = await loginWithMfa(t);
       const send = (payload: object) =>
@@ -238,7 +238,7 @@ describe('changing MFA needs the password and a current code', () => {
       expectProblem(
         await send({ password: jane.password, code: codeIn(jane, 4) }),
         400,
-        'validation_failed',
+        'invalid_code',
       );
       expectProblem(await send({ password: jane.password }), 400, 'validation_failed');
       const [row] = await t.app.db.select().from(mfaTotp).where(eq(mfaTotp.userId, jane.id));

@@ -19,6 +19,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const CONTRACT_CODES = new Set([
   'validation_failed',
   'invalid_token',
+  'invalid_code',
   'weak_password',
   'unauthorized',
   'invalid_credentials',

@@ -483,7 +483,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm the authenticator app
-         * @description A current code from the app turns two-factor sign-in on and returns 10 recovery codes, shown this once (only their hashes are kept). The session counts as stepped up. 400 for a wrong code, 409 without a pending enrolment.
+         * @description A current code from the app turns two-factor sign-in on and returns 10 recovery codes, shown this once (only their hashes are kept). The session counts as stepped up. 400 `invalid_code` for a wrong code, 409 without a pending enrolment.
          */
         post: operations["confirmTotp"];
         delete?: never;
@@ -543,7 +543,7 @@ export interface paths {
         put?: never;
         /**
          * Step up
-         * @description A current code (or a recovery code) raises this session to aal2 for 10 minutes of sensitive actions (403 `step_up_required` otherwise). Returns an access token that says so; the refresh token stays. 400 for a wrong code, 409 when two-factor sign-in is off.
+         * @description A current code (or a recovery code) raises this session to aal2 for 10 minutes of sensitive actions (403 `step_up_required` otherwise). Returns an access token that says so; the refresh token stays. 400 `invalid_code` for a wrong or used code, 409 when two-factor sign-in is off.
          */
         post: operations["stepUp"];
         delete?: never;

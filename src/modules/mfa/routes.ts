@@ -75,7 +75,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ mfa: MfaService }> = async (
         tags: ['mfa'],
         summary: 'Confirm the authenticator app',
         description:
-          'A current code from the app turns two-factor sign-in on and returns 10 recovery codes, shown this once (only their hashes are kept). The session counts as stepped up. 400 for a wrong code, 409 without a pending enrolment.',
+          'A current code from the app turns two-factor sign-in on and returns 10 recovery codes, shown this once (only their hashes are kept). The session counts as stepped up. 400 `invalid_code` for a wrong code, 409 without a pending enrolment.',
         operationId: 'confirmTotp',
         body: TotpConfirmBody,
         response: { 200: RecoveryCodes, ...errors(409) },
@@ -170,7 +170,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ mfa: MfaService }> = async (
         tags: ['mfa'],
         summary: 'Step up',
         description:
-          'A current code (or a recovery code) raises this session to aal2 for 10 minutes of sensitive actions (403 `step_up_required` otherwise). Returns an access token that says so; the refresh token stays. 400 for a wrong code, 409 when two-factor sign-in is off.',
+          'A current code (or a recovery code) raises this session to aal2 for 10 minutes of sensitive actions (403 `step_up_required` otherwise). Returns an access token that says so; the refresh token stays. 400 `invalid_code` for a wrong or used code, 409 when two-factor sign-in is off.',
         operationId: 'stepUp',
         body: StepUpBody,
         response: { 200: StepUpResult, ...errors(409) },

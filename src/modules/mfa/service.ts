@@ -65,8 +65,12 @@ export interface MfaServiceDeps {
 
 const hashRecoveryCode = (code: string) => sha256(normalRecoveryCode(code));
 
+/**
+ * A code of the right shape that is not a current, unused code of the user's authenticator (or
+ * an unused recovery code): like `invalid_token`, the request was valid, the secret was not.
+ */
 const wrongCode = (field: string) =>
-  badRequest('The code is not valid.', [
+  new AppError(400, 'invalid_code', 'The code is not valid, or was already used.', [
     { path: `/body/${field}`, message: 'is not a current code of your authenticator' },
   ]);
 
