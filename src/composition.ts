@@ -15,6 +15,10 @@ import marketplaceTimers from './modules/marketplace/timers.js';
 import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notifications/fanout.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import { NotificationsService } from './modules/notifications/service.js';
+import { SignInChallenges } from './modules/mfa/challenges.js';
+import { mfaAdminRoutes, mfaRoutes } from './modules/mfa/routes.js';
+import { TotpSecretSealer } from './modules/mfa/secrets.js';
+import { MfaService } from './modules/mfa/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -38,6 +42,7 @@ import { UsersService } from './modules/users/service.js';
 export interface Services {
   passwords: PasswordHasher;
   auth: AuthService;
+  mfa: MfaService;
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
@@ -87,23 +92,39 @@ export function buildServices(
     sessionValid: async (userId, sessionId, now) =>
       (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
   });
+  const throttle = (kind: string) =>
+    new LoginThrottle(
+      app.counters,
+      config.rateLimit.loginFailuresPerEmail,
+      config.rateLimit.windowSeconds * 1000,
+      logger,
+      kind,
+    );
+  const auth = new AuthService({
+    db,
+    config,
+    clock,
+    hasher: passwords,
+    loginThrottle: throttle('login-failures'),
+    accessTokens,
+    secondFactor: new SignInChallenges(db),
+    ...mailing,
+    logger,
+    notifications,
+  });
   return {
     passwords,
-    auth: new AuthService({
+    auth,
+    mfa: new MfaService({
       db,
       config,
       clock,
       hasher: passwords,
-      loginThrottle: new LoginThrottle(
-        app.counters,
-        config.rateLimit.loginFailuresPerEmail,
-        config.rateLimit.windowSeconds * 1000,
-        logger,
-      ),
-      accessTokens,
+      totpSealer: new TotpSecretSealer(config.mfaEncryptionKey),
+      codeThrottle: throttle('mfa-failures'),
+      auth,
       ...mailing,
       logger,
-      notifications,
     }),
     users: new UsersService({
       db,
@@ -134,7 +155,13 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(accountPages, { auth: services.auth });
   await app.register(usersRoutes, { users: services.users });
-  await app.register(adminRoutes, { admin: services.admin, users: services.users });
+  await app.register(mfaRoutes, { mfa: services.mfa });
+  await app.register(adminRoutes, {
+    admin: services.admin,
+    users: services.users,
+    mfa: services.mfa,
+  });
+  await app.register(mfaAdminRoutes, { mfa: services.mfa });
   await app.register(propertiesRoutes);
   await app.register(servicesRoutes, {
     withdrawn: {

@@ -53,6 +53,10 @@ export interface Config {
   jwtSecret: string;
   /** Key of the queued mail's encryption, apart from JWT_SECRET so either can rotate alone. */
   mailSealSecret: string;
+  /** Key the TOTP secrets are sealed with at rest: its own, never JWT_SECRET. */
+  mfaEncryptionKey: string;
+  /** Roles whose holders must enrol a second factor before anything else (MFA_REQUIRED_ROLES). */
+  mfaRequiredRoles: string[];
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** A refresh session unused for this long dies even before its absolute lifetime. */
@@ -236,7 +240,7 @@ function secret(env: Env, name: SecretName, dataDir: string, fileName: string): 
   }
   return developmentSecret(env.NODE_ENV, dataDir, fileName);
 }
-type SecretName = 'JWT_SECRET' | 'PASSWORD_PEPPER' | 'MAIL_SEAL_SECRET';
+type SecretName = 'JWT_SECRET' | 'PASSWORD_PEPPER' | 'MAIL_SEAL_SECRET' | 'MFA_ENCRYPTION_KEY';
 
 /** The rules between variables, which no single variable's schema can state. */
 function checkCrossFieldRules(env: Env) {
@@ -317,6 +321,8 @@ export function loadConfig(raw: RawEnv = process.env): Config {
     resetTokenTtl: env.RESET_TOKEN_TTL,
     bcryptCost: env.BCRYPT_COST,
     passwordPepper: secret(env, 'PASSWORD_PEPPER', dataDir, '.password-pepper'),
+    mfaEncryptionKey: secret(env, 'MFA_ENCRYPTION_KEY', dataDir, '.mfa-encryption-key'),
+    mfaRequiredRoles: env.MFA_REQUIRED_ROLES ? env.MFA_REQUIRED_ROLES.split(',') : [],
     smtpUrl: url('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
     mailFrom: env.MAIL_FROM,
     publicAppUrl: frontendUrl ?? ownUrl(env.HOST, env.PORT),

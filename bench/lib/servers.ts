@@ -9,6 +9,7 @@ import { freePort, rssMb, type Server, start, waitUntilOk } from './children.js'
 export const SECRETS = {
   JWT_SECRET: randomBytes(48).toString('base64url'),
   PASSWORD_PEPPER: randomBytes(48).toString('base64url'),
+  MFA_ENCRYPTION_KEY: randomBytes(48).toString('base64url'),
 };
 
 const ROOT = process.cwd();

@@ -263,7 +263,7 @@ base="http://127.0.0.1:$port"
 admin_password="an admin passphrase $suffix"
 database_url="$(node -e 'const u=new URL(process.argv[1]);u.hostname="host.containers.internal";u.port=process.argv[2];u.pathname="/"+process.argv[3];console.log(u.href)' "$PG_ADMIN_URL" "$db_port" "$database")"
 DATABASE_URL="$database_url" \
-  JWT_SECRET="$(secret)" PASSWORD_PEPPER="$(secret)" PUBLIC_APP_URL="$base" \
+  JWT_SECRET="$(secret)" PASSWORD_PEPPER="$(secret)" MFA_ENCRYPTION_KEY="$(secret)" PUBLIC_APP_URL="$base" \
   ADMIN_EMAIL="admin-$suffix@example.com" ADMIN_PASSWORD="$admin_password" \
   compose "${files[@]}" up -d "$external_services"
 # The bridge (and so the gateway address) exists once a container is attached; the API retries

@@ -129,6 +129,7 @@ start_container() {
     -e DATABASE_URL="$database_url" \
     -e JWT_SECRET="$(secret)" \
     -e PASSWORD_PEPPER="$(secret)" \
+    -e MFA_ENCRYPTION_KEY="$(secret)" \
     -e PUBLIC_APP_URL="http://127.0.0.1:$port" \
     "$@" "$IMAGE" >/dev/null
   start_ns=$(date +%s%N)

@@ -32,6 +32,13 @@ export const EnvSchema = Type.Object({
   JWT_SECRET: text(),
   PASSWORD_PEPPER: text(),
   MAIL_SEAL_SECRET: text(),
+  MFA_ENCRYPTION_KEY: text(),
+  MFA_REQUIRED_ROLES: Type.String({
+    default: '',
+    pattern: '^([a-z_]{1,40}(,[a-z_]{1,40})*)?$',
+    problem:
+      'must be a comma-separated list of role names (e.g. "admin" or "admin,service_provider")',
+  }),
   BCRYPT_COST: int(12, 4, 15),
   ACCESS_TOKEN_TTL: int(900, 30, 86_400),
   REFRESH_TOKEN_TTL: int(2_592_000, 300, 31_536_000),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   customType,
@@ -9,6 +10,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -124,9 +126,18 @@ export const sessions = pgTable(
     expiresAt: tstz('expires_at').notNull(),
     revokedAt: tstz('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /**
+     * The authenticator assurance level the session reached (1: password; 2: a second factor or
+     * a passkey), the methods used (RFC 8176 `amr` values: pwd, otp, hwk…) and when aal2 was last
+     * proven. Refresh keeps them; step-up raises them; the access token repeats them.
+     */
+    aal: smallint('aal').notNull().default(1),
+    amr: text('amr').array().notNull().default(sql`'{pwd}'`),
+    aal2At: tstz('aal2_at'),
   },
   (t) => [
     index('sessions_user_idx').on(t.userId),
+    check('sessions_aal_range', sql`${t.aal} in (1, 2)`),
     // Retention: when the session died (least() skips a null revokedAt).
     index('sessions_ended_idx').on(sql`least(${t.expiresAt}, ${t.revokedAt})`),
   ],
@@ -177,6 +188,65 @@ export const oneTimeTokens = pgTable(
     // Retention: when the token stopped being usable.
     index('one_time_tokens_ended_idx').on(sql`least(${t.consumedAt}, ${t.expiresAt})`),
     check('one_time_tokens_purpose', sql`${t.purpose} in ('verify_email', 'reset_password')`),
+  ],
+);
+
+/**
+ * A user's TOTP authenticator (RFC 6238), at most one. `secret` is the shared secret sealed with
+ * MFA_ENCRYPTION_KEY (AES-256-GCM), never stored in the clear; the row is pending until the
+ * first code confirms it. `lastUsedStep` is the 30-second step of the last code accepted: a code
+ * of that step or an earlier one is a replay.
+ */
+export const mfaTotp = pgTable('mfa_totp', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secret: text('secret').notNull(),
+  createdAt: tstz('created_at').notNull().defaultNow(),
+  confirmedAt: tstz('confirmed_at'),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+});
+
+/** Ten single-use recovery codes per confirmed TOTP, kept as SHA-256 only; used ones are burnt. */
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    usedAt: tstz('used_at'),
+  },
+  (t) => [
+    // Leads with user_id: also the index of a user's codes.
+    uniqueIndex('mfa_recovery_codes_hash_key').on(t.userId, t.codeHash),
+  ],
+);
+
+/**
+ * The second step of a sign-in: a password proven, a code still owed. The client holds an opaque
+ * token (only its SHA-256 is here) that works once, for 5 minutes, and for a few wrong codes.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    expiresAt: tstz('expires_at').notNull(),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    /** Set when the challenge is answered, voided (MFA reset, too many wrong codes). */
+    consumedAt: tstz('consumed_at'),
+  },
+  (t) => [
+    uniqueIndex('mfa_challenges_hash_key').on(t.tokenHash),
+    index('mfa_challenges_user_idx').on(t.userId),
+    index('mfa_challenges_ended_idx').on(sql`least(${t.consumedAt}, ${t.expiresAt})`),
   ],
 );
 

@@ -1,5 +1,24 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { unauthorized } from '../lib/errors.js';
+import { AppError, unauthorized } from '../lib/errors.js';
+
+/**
+ * How strongly a session was authenticated (NIST SP 800-63B's authenticator assurance level):
+ * `aal` 1 is a password alone, 2 a second factor (TOTP) or a passkey; `amr` lists the methods
+ * used (RFC 8176 values: `pwd`, `otp`, `hwk`, `user`…); `aal2At` is when aal2 was last proven
+ * (sign-in with a second factor, or step-up), null while the session has never reached it.
+ * Kept on the session row, so refresh carries it over, and repeated in the access token.
+ */
+export interface Assurance {
+  aal: 1 | 2;
+  amr: string[];
+  aal2At: Date | null;
+}
+
+/** The assurance of a session started by a password alone. */
+export const PASSWORD_ONLY: Assurance = { aal: 1, amr: ['pwd'], aal2At: null };
+
+/** How long a proof of aal2 counts for a sensitive action (step-up), in seconds. */
+export const STEP_UP_MAX_AGE_SECONDS = 600;
 
 /** The signed-in user as loaded on every authenticated request. */
 export interface Caller {
@@ -15,6 +34,16 @@ export interface Caller {
   permissions: string[];
   sessionId: string;
   sessionLastUsedAt: Date;
+  /** The session's assurance: level, methods, when aal2 was last proven. */
+  aal: 1 | 2;
+  amr: string[];
+  aal2At: Date | null;
+  /**
+   * Whether the user has a second factor: a confirmed TOTP (and, with passkeys, a passkey: the
+   * caller query is the one place that says what counts). Such a user needs step-up for
+   * sensitive actions.
+   */
+  hasMfa: boolean;
 }
 
 /** 'public' routes need nothing; 'user' needs a signed-in user; anything else is a permission. */
@@ -36,6 +65,11 @@ declare module 'fastify' {
     requireUser: onRequestAsyncHookHandler;
     /** onRequest guard: a signed-in user whose roles grant `permission`. */
     requirePermission(permission: `${string}:${string}`): onRequestAsyncHookHandler;
+    /**
+     * onRequest guard declared after requireUser or requirePermission on a sensitive route: a
+     * user with MFA must have proven aal2 within STEP_UP_MAX_AGE_SECONDS (403 step_up_required).
+     */
+    requireStepUp: onRequestAsyncHookHandler;
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -47,3 +81,27 @@ export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw unauthorized();
   return request.caller;
 }
+
+/** Whether the caller proved aal2 recently enough for a sensitive action. */
+export function hasFreshAal2(caller: Pick<Caller, 'aal2At'>, now: Date): boolean {
+  if (!caller.aal2At) return false;
+  const age = now.getTime() - caller.aal2At.getTime();
+  return age <= STEP_UP_MAX_AGE_SECONDS * 1000;
+}
+
+/**
+ * The step-up rule: a user with a second factor must have proven it within the last 10 minutes;
+ * a user without one passes (there is nothing to step up with; MFA_REQUIRED_ROLES makes the
+ * roles that need it enrol first).
+ */
+export function assertSteppedUp(caller: Caller, now: Date): void {
+  if (!caller.hasMfa || hasFreshAal2(caller, now)) return;
+  throw stepUpRequired();
+}
+
+export const stepUpRequired = () =>
+  new AppError(
+    403,
+    'step_up_required',
+    `This action needs a second factor proven within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes: POST /auth/step-up, then retry.`,
+  );

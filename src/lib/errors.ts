@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'bad_request'
   | 'invalid_token'
+  | 'invalid_code'
   | 'weak_password'
   | 'unauthorized'
   | 'invalid_credentials'
@@ -14,6 +15,9 @@ export type ErrorCode =
   | 'email_not_verified'
   | 'account_disabled'
   | 'forbidden'
+  | 'mfa_required'
+  | 'step_up_required'
+  | 'mfa_enrollment_required'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_timeout'
@@ -41,6 +45,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   bad_request: 'Bad request',
   invalid_token: 'Invalid token',
+  invalid_code: 'Invalid code',
   weak_password: 'Weak password',
   unauthorized: 'Unauthorized',
   invalid_credentials: 'Invalid credentials',
@@ -48,6 +53,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   email_not_verified: 'Email not verified',
   account_disabled: 'Account disabled',
   forbidden: 'Forbidden',
+  mfa_required: 'Second factor required',
+  step_up_required: 'Step-up required',
+  mfa_enrollment_required: 'Two-factor enrolment required',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   request_timeout: 'Request timeout',
@@ -74,6 +82,8 @@ export class AppError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** RFC 9457 extension members (e.g. `challenge` of mfa_required); the route's schema names them. */
+    readonly extensions?: Record<string, string | number>,
   ) {
     super(detail);
     this.name = 'AppError';

@@ -13,6 +13,7 @@ export type MailTemplate =
   | 'already_registered'
   | 'reset_password'
   | 'password_changed'
+  | 'mfa_reset'
   | `marketplace.${string}`;
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -216,5 +217,17 @@ export function marketplaceMail(
     text: `${lines.join('\n\n')}\n\n${link}\n`,
     html: layout(text.subject, lines, { label: 'Open in Homefront', href: link }),
     link,
+export function mfaResetMail(appUrl: string, name: string): MailContent {
+  const reset = `${appUrl}/forgot-password`;
+  const lines = [
+    `Hello ${name},`,
+    'An administrator has just turned off two-factor sign-in for your Homefront account: your authenticator and recovery codes no longer work, and you can sign in with your password alone.',
+    'Sign in and set up two-factor sign-in again under your account settings.',
+    `If you did not ask for this, reset your password now at ${reset} and contact support.`,
+  ];
+  return {
+    subject: 'Two-factor sign-in was reset',
+    text: `${lines.join('\n\n')}\n`,
+    html: layout('Two-factor sign-in was reset', lines),
   };
 }

@@ -139,7 +139,8 @@ export function toLoggedAppError(error: FastifyError | Error, request: FastifyRe
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
-  const body: ProblemBody = {
+  const body: ProblemBody & Record<string, unknown> = {
+    ...error.extensions,
     type: problemType(error.code),
     title: problemTitle(error.code),
     status: error.statusCode,

@@ -13,6 +13,11 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const TAGS = [
   { name: 'auth', description: 'Registration, verification, login, tokens and sessions' },
   { name: 'users', description: 'The signed-in user’s own profile' },
+  {
+    name: 'mfa',
+    description:
+      'Two-factor sign-in with an authenticator app (TOTP): enrolment, recovery codes, the second step of a sign-in, step-up',
+  },
   { name: 'properties', description: 'Homeowners’ properties' },
   { name: 'services', description: 'Service providers’ own services' },
   { name: 'catalog', description: 'The catalog of active services' },

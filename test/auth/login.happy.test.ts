@@ -71,8 +71,12 @@ describe('POST /auth/login', () => {
     });
     expect(claims.exp! - claims.iat!).toBe(900);
     expect(claims.nbf).toBe(claims.iat);
+    // A password sign-in: assurance level 1, by password (issue 18).
+    expect(claims).toMatchObject({ aal: 1, amr: ['pwd'] });
     // No roles, no email, nothing that could go stale: they are read from the database.
     expect(Object.keys(claims).sort()).toEqual([
+      'aal',
+      'amr',
       'aud',
       'exp',
       'iat',

@@ -9,6 +9,7 @@ import {
 import { ensureAdmin } from '../../src/modules/rbac/bootstrap.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { silentLogger } from '../helpers/logs.js';
+import { enrolMfa } from '../helpers/mfa.js';
 import { createUser, login, loginAs, type TestUser } from '../helpers/users.js';
 import {
   expectProblem,
@@ -106,6 +107,10 @@ const triggers: Record<AccountEvent, (subject: Subject) => Promise<void>> = {
   },
   async role_revoked(subject) {
     await adminCall('DELETE', `/admin/users/${subject.id}/roles/homeowner`);
+  },
+  async mfa_reset(subject) {
+    await enrolMfa(t, await login(t, subject.email, subject.password));
+    await adminCall('POST', `/admin/users/${subject.id}/mfa/reset`);
   },
 };
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mailbox, type ReceivedMail, tokenFrom } from '../helpers/mailbox.js';
+import { totpCode } from '../helpers/mfa.js';
 import { freePort } from '../helpers/net.js';
 
 /**
@@ -17,6 +18,9 @@ import { freePort } from '../helpers/net.js';
  * - Variables a block assigns (`TOKEN=…`) are carried into the blocks after it, as in one shell.
  * - `$VERIFY_TOKEN` / `$RESET_TOKEN`: before a block that uses one, the token of the next
  *   verification / reset mail is read from an in-process SMTP server the app delivers to.
+ * - `$TOTP_CODE`: before a block that uses it, the code an authenticator app would show for the
+ *   `$TOTP_SECRET` an earlier block saved, computed here (RFC 6238); each block gets a code of a
+ *   later 30-second step than the one before, since a code is accepted once.
  *
  * DOCS_EXAMPLES_LOG=/tmp/out.txt appends what each block printed, to refresh the sample answers.
  */
@@ -46,6 +50,8 @@ interface Example {
   mailTokens: MailToken[];
   /** Shell variables the block sets, carried into the next blocks. */
   assigns: string[];
+  /** Uses `$TOTP_CODE`. */
+  totp: boolean;
 }
 
 function examples(markdown: string): Example[] {
@@ -63,6 +69,7 @@ function examples(markdown: string): Example[] {
       assigns: [
         ...new Set([...code.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1] ?? '')),
       ],
+      totp: /\$\{?TOTP_CODE\b/.test(code),
     });
   }
   return found;
@@ -232,6 +239,21 @@ describe(`${DOC} against a running server`, () => {
     return tokenFrom(mail);
   }
 
+  /**
+   * The code of the app for the secret the blocks saved: of the current step, or of the next one
+   * (the server allows ±1 step) when the current one was handed out already.
+   */
+  let lastStep = 0;
+  function nextTotpCode(): string {
+    const saved = [...readFileSync(state, 'utf8').matchAll(/^TOTP_SECRET=([A-Z2-7]+)$/gm)].at(-1);
+    if (!saved?.[1]) throw new Error('a block uses $TOTP_CODE before one saved $TOTP_SECRET');
+    const now = Date.now();
+    const step = Math.max(Math.floor(now / 30_000), lastStep + 1);
+    if (step > Math.floor(now / 30_000) + 1) throw new Error('more than two codes in 30 s');
+    lastStep = step;
+    return totpCode(saved[1], new Date(step * 30_000));
+  }
+
   for (const [index, block] of blocks.entries()) {
     const title = `block ${index + 1} (line ${block.line})${
       block.expectStatus ? `, expects ${block.expectStatus}` : ''
@@ -251,6 +273,7 @@ describe(`${DOC} against a running server`, () => {
         DOCS_STATE: state,
       };
       for (const name of block.mailTokens) env[name] = await mailToken(name);
+      if (block.totp) env.TOTP_CODE = nextTotpCode();
 
       const save = block.assigns
         .map((name) => `printf '%s=%q\\n' ${name} "\${${name}-}" >> "$DOCS_STATE"`)

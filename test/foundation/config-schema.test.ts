@@ -79,7 +79,12 @@ describe('loadConfig: MAIL_SEAL_SECRET', () => {
   });
 
   it('falls back to JWT_SECRET in production when unset, so mail queued before it existed opens', () => {
-    const env = { NODE_ENV: 'production', JWT_SECRET: SECRET, PASSWORD_PEPPER: PEPPER };
+    const env = {
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      PASSWORD_PEPPER: PEPPER,
+      MFA_ENCRYPTION_KEY: SEAL,
+    };
     expect(loadConfig(env).mailSealSecret).toBe(SECRET);
   });
 });

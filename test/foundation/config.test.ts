@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 type Env = Record<string, string | undefined>;
 
 const SECRET = 'a-secret-that-is-at-least-32-bytes-long!!';
+const MFA_KEY = 'an-mfa-key-that-is-at-least-32-bytes-long!!';
 const PEPPER = 'a-pepper-that-is-at-least-32-bytes-long!!';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'homefront-config-'));
@@ -20,6 +21,7 @@ const base = (overrides: Env = {}): Env => ({
   DATA_DIR: tempDir(),
   JWT_SECRET: SECRET,
   PASSWORD_PEPPER: PEPPER,
+  MFA_ENCRYPTION_KEY: MFA_KEY,
   ...overrides,
 });
 
@@ -263,6 +265,30 @@ describe('loadConfig: a bad value stops the start with an error naming the varia
 
   it('requires PASSWORD_PEPPER when NODE_ENV=production', () => {
     expectRefused(production({ PASSWORD_PEPPER: undefined }), 'PASSWORD_PEPPER');
+  });
+
+  it('requires MFA_ENCRYPTION_KEY when NODE_ENV=production, and at least 32 bytes of it', () => {
+    expectRefused(production({ MFA_ENCRYPTION_KEY: undefined }), 'MFA_ENCRYPTION_KEY');
+    expectRefused(production({ MFA_ENCRYPTION_KEY: 'short' }), 'MFA_ENCRYPTION_KEY');
+    expect(loadConfig(production()).mfaEncryptionKey).toBe(MFA_KEY);
+  });
+
+  it('generates MFA_ENCRYPTION_KEY in development, apart from JWT_SECRET, and keeps it', () => {
+    const dataDir = tempDir();
+    const env = { NODE_ENV: 'development', DATA_DIR: dataDir };
+    const first = loadConfig(env);
+    expect(first.mfaEncryptionKey.length).toBeGreaterThanOrEqual(32);
+    expect(first.mfaEncryptionKey).not.toBe(first.jwtSecret);
+    expect(loadConfig(env).mfaEncryptionKey).toBe(first.mfaEncryptionKey);
+  });
+
+  it('reads MFA_REQUIRED_ROLES as a list of role names', () => {
+    expect(loadConfig(base()).mfaRequiredRoles).toEqual([]);
+    expect(
+      loadConfig(base({ MFA_REQUIRED_ROLES: 'admin,service_provider' })).mfaRequiredRoles,
+    ).toEqual(['admin', 'service_provider']);
+    expectRefused(base({ MFA_REQUIRED_ROLES: 'admin, homeowner' }), 'MFA_REQUIRED_ROLES');
+    expectRefused(base({ MFA_REQUIRED_ROLES: 'Admin;drop' }), 'MFA_REQUIRED_ROLES');
   });
 
   it('refuses BCRYPT_COST below 12 in production', () => {

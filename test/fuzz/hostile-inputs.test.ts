@@ -25,9 +25,15 @@ const MEGABYTE = 1 << 20;
 /** Statuses any operation may answer whatever it documents. */
 const COMMON_STATUSES = [413, 415, 429];
 const CODES_BY_STATUS: Record<number, string[]> = {
-  400: ['validation_failed', 'bad_request', 'invalid_token', 'weak_password'],
-  401: ['unauthorized', 'invalid_credentials', 'token_expired'],
-  403: ['forbidden', 'email_not_verified', 'account_disabled'],
+  400: ['validation_failed', 'bad_request', 'invalid_token', 'invalid_code', 'weak_password'],
+  401: ['unauthorized', 'invalid_credentials', 'token_expired', 'mfa_required'],
+  403: [
+    'forbidden',
+    'email_not_verified',
+    'account_disabled',
+    'step_up_required',
+    'mfa_enrollment_required',
+  ],
   404: ['not_found'],
   406: ['not_acceptable'],
   409: ['conflict', 'invalid_state', 'quote_expired', 'request_closed'],

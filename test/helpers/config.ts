@@ -12,6 +12,7 @@ export function testEnv(
     BCRYPT_COST: '4',
     JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!!',
     PASSWORD_PEPPER: 'test-pepper-that-is-at-least-32-bytes-long!!',
+    MFA_ENCRYPTION_KEY: 'test-mfa-key-that-is-at-least-32-bytes-long!!',
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'homefront-data-')),
     LOG_LEVEL: 'info',
     PUBLIC_APP_URL: 'http://app.test',

@@ -11,6 +11,10 @@ export interface RegisteredRoute {
   hasBody: boolean;
   /** Left out of the OpenAPI document (`schema.hide`). */
   hidden: boolean;
+  /** Declares app.requireStepUp. */
+  stepUp: boolean;
+  /** Open to a user whom MFA_REQUIRED_ROLES obliges to enrol first. */
+  beforeMfaEnrolment: boolean;
 }
 
 /** `METHOD /path/{param}` from Fastify's `/path/:param`. */
@@ -49,6 +53,8 @@ export async function collectRoutes<T>(
       key: routeKey(method, route.url),
       hasBody: Boolean(route.schema?.body),
       hidden: Boolean(route.schema?.hide),
+      stepUp: Boolean(route.config?.stepUp),
+      beforeMfaEnrolment: Boolean(route.config?.beforeMfaEnrolment),
     })),
   );
   // Fastify adds HEAD for every GET by itself; HEAD answers carry no body to read a code from.

@@ -23,9 +23,30 @@ export interface ContractRow {
    * empty PATCH is a 400 too).
    */
   allowed: number;
+  /**
+   * A sensitive action (issue 18) of a user with two-factor sign-in: changing the password,
+   * email or MFA, deleting the account, every admin write.
+   * - `session`: the route declares app.requireStepUp: the session must have proven the second
+   *   factor in the last 10 minutes, else 403 `step_up_required`;
+   * - `proof`: the request itself carries the password and a current code (regenerating
+   *   recovery codes, turning MFA off): a fresher proof than any session's.
+   */
+  stepUp?: 'session' | 'proof';
 }
 
 const row = (access: Access, allowed: number): ContractRow => ({ access, allowed });
+/** A row whose route needs step-up of the session. */
+const sensitive = (access: Access, allowed: number): ContractRow => ({
+  access,
+  allowed,
+  stepUp: 'session',
+});
+/** A row whose route takes the password and a second factor in its body. */
+const proven = (access: Access, allowed: number): ContractRow => ({
+  access,
+  allowed,
+  stepUp: 'proof',
+});
 
 export const CONTRACT: Record<string, ContractRow> = {
   // Operations endpoints (no authentication)
@@ -68,8 +89,18 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /users/me': row('signed-in', 200),
   'PUT /users/me': row('signed-in', 400),
   'PATCH /users/me': row('signed-in', 400),
-  'POST /users/me/password': row('signed-in', 400),
-  'DELETE /users/me': row('signed-in', 400),
+  'POST /users/me/password': sensitive('signed-in', 400),
+  'DELETE /users/me': sensitive('signed-in', 400),
+
+  // Two-factor sign-in (issue 18). Enrolment, GET /users/me and logout stay open to a user whom
+  // MFA_REQUIRED_ROLES obliges to enrol (test/mfa/required-roles.security.test.ts).
+  'GET /users/me/mfa': row('signed-in', 200),
+  'POST /users/me/mfa/totp': row('signed-in', 400),
+  'POST /users/me/mfa/totp/confirm': row('signed-in', 400),
+  'POST /users/me/mfa/recovery-codes': proven('signed-in', 400),
+  'DELETE /users/me/mfa/totp': proven('signed-in', 400),
+  'POST /auth/mfa/verify': row('credentials', 400),
+  'POST /auth/step-up': row('signed-in', 400),
 
   // Notifications (API.md: reviews, messages, notifications): each user's own. The stream answers
   // 406 to the matrix's request, which does not accept text/event-stream.
@@ -129,10 +160,11 @@ export const CONTRACT: Record<string, ContractRow> = {
   'POST /admin/bookings/{id}/resolve': row('bookings:manage', 400),
   'GET /admin/users': row('users:read', 200),
   'GET /admin/users/{id}': row('users:read', 404),
-  'PATCH /admin/users/{id}': row('users:manage', 400),
+  'PATCH /admin/users/{id}': sensitive('users:manage', 400),
   'GET /admin/roles': row('roles:assign', 200),
-  'POST /admin/users/{id}/roles': row('roles:assign', 400),
-  'DELETE /admin/users/{id}/roles/{role}': row('roles:assign', 404),
+  'POST /admin/users/{id}/roles': sensitive('roles:assign', 400),
+  'DELETE /admin/users/{id}/roles/{role}': sensitive('roles:assign', 404),
+  'POST /admin/users/{id}/mfa/reset': sensitive('users:manage', 404),
   'GET /admin/audit-events': row('audit:read', 200),
 };
 

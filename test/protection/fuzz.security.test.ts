@@ -19,6 +19,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const CONTRACT_CODES = new Set([
   'validation_failed',
   'invalid_token',
+  'invalid_code',
   'weak_password',
   'unauthorized',
   'invalid_credentials',
@@ -26,6 +27,9 @@ const CONTRACT_CODES = new Set([
   'email_not_verified',
   'account_disabled',
   'forbidden',
+  'mfa_required',
+  'step_up_required',
+  'mfa_enrollment_required',
   'not_found',
   'conflict',
   'invalid_state',

@@ -5,6 +5,7 @@ import {
   idempotencyKeys,
   jobs,
   mailOutbox,
+  mfaChallenges,
   oneTimeTokens,
   refreshTokens,
   sessions,
@@ -107,6 +108,21 @@ beforeAll(async () => {
     note('one_time_tokens', row!.id, token.deleted);
   }
 
+  // MFA sign-in challenges, likewise: 30 days after they were answered, voided or expired.
+  for (const [i, challenge] of oneTime.entries()) {
+    const [row] = await t.app.db
+      .insert(mfaChallenges)
+      .values({
+        userId,
+        tokenHash: `challenge-${i}-${Math.random()}`,
+        createdAt: daysAgo(challenge.expires + 1),
+        expiresAt: daysAgo(challenge.expires),
+        consumedAt: challenge.consumed === null ? null : daysAgo(challenge.consumed),
+      })
+      .returning({ id: mfaChallenges.id });
+    note('mfa_challenges', row!.id, challenge.deleted);
+  }
+
   // Mail goes 30 days after it was queued, once sent or given up; pending mail never.
   const mails = [
     { status: 'sent', age: 31, deleted: true },
@@ -201,6 +217,7 @@ const TABLES = {
   refresh_tokens: refreshTokens,
   refresh_tokens_cascaded: refreshTokens,
   one_time_tokens: oneTimeTokens,
+  mfa_challenges: mfaChallenges,
   mail_outbox: mailOutbox,
   jobs,
   idempotency_keys: idempotencyKeys,
@@ -241,6 +258,7 @@ describe('retention', () => {
       sessions: { deleted: 2, batches: 2 },
       refresh_tokens: { deleted: 1, batches: 1 },
       one_time_tokens: { deleted: 2, batches: 2 },
+      mfa_challenges: { deleted: 2, batches: 2 },
       jobs: { deleted: 2, batches: 2 },
       idempotency_keys: { deleted: 2, batches: 2 },
       // Five rows in batches of two: three statements.
@@ -256,7 +274,7 @@ describe('retention', () => {
     await runRetention();
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
-    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);
     }

@@ -23,17 +23,24 @@ export class LoginThrottle {
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly logger: FastifyBaseLogger,
+    /** `login-failures` (keyed by email) or `mfa-failures` (wrong codes, keyed by user id). */
+    private readonly kind = 'login-failures',
   ) {}
 
-  async reserve(email: string, context: RequestContext): Promise<LoginAttempt> {
-    const key = `login-failures:${email}`;
+  async reserve(subject: string, context: RequestContext): Promise<LoginAttempt> {
+    const key = `${this.kind}:${subject}`;
     const { count, resetMs } = await this.counters.hit(key, this.windowMs);
     if (count > this.limit) {
       // The refused attempt gives its slot back, so the count stays the number of real failures.
       await this.counters.release(key);
       this.logger.warn(
-        { event: 'auth.login_throttled', ip: context.ip, reqId: context.requestId },
-        'login throttled for this email',
+        {
+          event: 'auth.login_throttled',
+          kind: this.kind,
+          ip: context.ip,
+          reqId: context.requestId,
+        },
+        'sign-in throttled for this account',
       );
       throw rateLimited(resetMs, 'Too many failed sign-ins for this account; try again later.');
     }

@@ -18,6 +18,8 @@ import { newOpaqueToken, sha256 } from './tokens.js';
  *   powerful one. Verification proves the mailbox, which a role does not change: kept.
  * - role revoked, account enabled: nothing is voided (the account can do less, or nothing was
  *   outstanding).
+ * - MFA reset by an admin: links issued while the account's second factor may have been in
+ *   someone else's hands are not honoured after it (the sign-in challenges go too, in modules/mfa).
  * - account deleted: the tokens go with the account (foreign key, on delete cascade).
  * - a token used, or a newer one of its kind issued: older ones of that kind are voided by
  *   consumeOneTimeToken / issueOneTimeToken themselves.
@@ -29,6 +31,7 @@ export const VOIDED_BY = {
   role_granted: ['reset_password'],
   role_revoked: [],
   account_enabled: [],
+  mfa_reset: ['reset_password', 'verify_email'],
 } as const satisfies Record<string, readonly OneTimeTokenPurpose[]>;
 
 export type AccountEvent = keyof typeof VOIDED_BY;

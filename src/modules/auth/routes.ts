@@ -10,6 +10,7 @@ import { errors, IdParams, Message } from '../../lib/schemas.js';
 import {
   EmailBody,
   LoginBody,
+  LoginProblem,
   RefreshBody,
   RegisterBody,
   ResetPasswordBody,
@@ -108,11 +109,18 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> 
           tags: ['auth'],
           summary: 'Log in',
           description:
-            'Exchanges email and password for an access token (JWT) and a refresh token. Accepts JSON `{ email, password }` or the OAuth2 password form (`username`, `password`). 401 `invalid_credentials` alike for an unknown email and a wrong password; 403 `email_not_verified` or `account_disabled` only after a correct password.',
+            'Exchanges email and password for an access token (JWT) and a refresh token, at aal1 (`amr: ["pwd"]`). Accepts JSON `{ email, password }` or the OAuth2 password form (`username`, `password`). 401 `invalid_credentials` alike for an unknown email and a wrong password; 403 `email_not_verified` or `account_disabled` only after a correct password. For a user with two-factor sign-in, a correct password answers 401 `mfa_required` with a `challenge` (valid 5 minutes, once) instead of tokens: send it with a code to POST /auth/mfa/verify.',
           operationId: 'login',
           consumes: ['application/json', 'application/x-www-form-urlencoded'],
           body: LoginBody,
-          response: { 200: TokenPair, ...errors(401, 403) },
+          response: {
+            200: TokenPair,
+            ...errors(401, 403),
+            401: {
+              description: 'Wrong credentials, or a second factor is needed (`mfa_required`)',
+              content: { 'application/problem+json': { schema: LoginProblem } },
+            },
+          },
         },
       },
       async (request) => {
@@ -195,6 +203,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = a
     '/auth/logout',
     {
       onRequest: app.requireUser,
+      config: { beforeMfaEnrolment: true },
       schema: {
         tags: ['auth'],
         summary: 'Log out',

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { EMAIL_MAX_LENGTH } from '../../lib/email.js';
-import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
+import { Problem, Strict, Timestamp, Uuid } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 /**
@@ -108,4 +108,25 @@ export const Session = Type.Object(
     current: Type.Boolean(),
   },
   { title: 'Session', description: 'A signed-in device or browser' },
+);
+
+/** The 401 of POST /auth/login: a wrong password, or a right one still owing a second factor. */
+export const LoginProblem = Type.Object(
+  {
+    ...Problem.properties,
+    challenge: Type.Optional(
+      Type.String({
+        description:
+          'With `mfa_required` only: send it with a code to POST /auth/mfa/verify within 5 minutes; it works once',
+      }),
+    ),
+    challengeExpiresIn: Type.Optional(
+      Type.Integer({ description: 'Seconds the challenge lives (300)' }),
+    ),
+  },
+  {
+    title: 'LoginProblem',
+    description:
+      '`invalid_credentials`, or `mfa_required` with the challenge of the second step (RFC 9457 extension members)',
+  },
 );

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../kernel/audit.js';
-import type { Caller } from '../../kernel/guards.js';
+import { type Assurance, type Caller, PASSWORD_ONLY } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { canonicalEmail, isInternetDomain } from '../../lib/email.js';
 import {
@@ -22,6 +22,7 @@ import {
   verifyEmailMail,
 } from '../../mail/templates.js';
 import type { NotificationsService } from '../notifications/service.js';
+import { voidChallenges } from '../mfa/repository.js';
 import { grantRole } from '../rbac/repository.js';
 import {
   findUserByEmail,
@@ -36,6 +37,7 @@ import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import {
   createSession,
   listLiveSessions,
+  raiseSessionAssurance,
   revokeSession,
   revokeUserSessions,
   rotateRefreshToken,
@@ -61,7 +63,29 @@ export interface AuthServiceDeps {
   logger: Logger;
   /** Ends open notification streams of revoked sessions; tells the user of security events. */
   notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
+  /**
+   * The second factor's part in a password sign-in (modules/mfa, wired by the composition root):
+   * a challenge for a user who has one, which POST /auth/mfa/verify answers.
+   */
+  secondFactor?: { challengeFor(userId: string, now: Date): Promise<string | undefined> };
 }
+
+/** Seconds a sign-in challenge lives; the mfa module issues it. */
+export const MFA_CHALLENGE_TTL_SECONDS = 300;
+
+/**
+ * A password sign-in of a user with a second factor: no tokens yet, a problem with the challenge
+ * as an extension member (API.md lists `mfa_required` among the errors).
+ */
+export const mfaRequired = (challenge: string) =>
+  new AppError(
+    401,
+    'mfa_required',
+    'The password is right; now send a code from your authenticator app (or a recovery code) with this challenge to POST /auth/mfa/verify.',
+    undefined,
+    undefined,
+    { challenge, challengeExpiresIn: MFA_CHALLENGE_TTL_SECONDS },
+  );
 
 /**
  * The canonical address: the one spelling rows, throttles and mail use. The schemas let through
@@ -259,21 +283,77 @@ export class AuthService {
     const upgradedHash = hasher.needsRehash(user.passwordHash)
       ? await hasher.hash(password)
       : undefined;
-    const now = this.now();
-    const session = await this.db.transaction(async (tx) => {
-      if (upgradedHash) {
-        await setPasswordHash(tx, user.id, upgradedHash);
-      }
-      const created = await createSession(tx, user.id, context, this.deps.config, now);
-      await recordAudit(tx, logger, context, {
-        type: 'auth.login_succeeded',
+    if (upgradedHash) await setPasswordHash(this.db, user.id, upgradedHash);
+    const challenge = await this.deps.secondFactor?.challengeFor(user.id, this.now());
+    if (challenge) {
+      await recordAudit(this.db, logger, context, {
+        type: 'auth.mfa_challenged',
         actorId: user.id,
         subjectId: user.id,
-        data: { sessionId: created.sessionId, rehashed: Boolean(upgradedHash) },
+      });
+      throw mfaRequired(challenge);
+    }
+    return this.signIn(user.id, context, PASSWORD_ONLY, { rehashed: Boolean(upgradedHash) });
+  }
+
+  /**
+   * Starts a session at `assurance` and returns its token pair, with the `auth.login_succeeded`
+   * audit row: the last step of every way in (password, password + second factor, passkey), once
+   * the caller has checked the account is active and verified.
+   */
+  async signIn(
+    userId: string,
+    context: RequestContext,
+    assurance: Assurance,
+    auditData: Record<string, unknown> = {},
+  ): Promise<TokenPair> {
+    const now = this.now();
+    const session = await this.db.transaction(async (tx) => {
+      const created = await createSession(tx, userId, context, this.deps.config, now, assurance);
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'auth.login_succeeded',
+        actorId: userId,
+        subjectId: userId,
+        data: { sessionId: created.sessionId, amr: assurance.amr, ...auditData },
       });
       return created;
     });
-    return this.tokenPair(user.id, session.sessionId, session.refreshToken);
+    return this.tokenPair(userId, session.sessionId, session.refreshToken, assurance);
+  }
+
+  /**
+   * Raises the caller's session to aal2 once the second factor (`method`: otp, hwk…) has been
+   * checked by its module, and returns a fresh access token that says so. The refresh token
+   * stays: the next refresh carries the raised level, kept on the session.
+   */
+  async stepUp(
+    caller: Caller,
+    method: string,
+    context: RequestContext,
+  ): Promise<Omit<TokenPair, 'refresh_token'> & { aal: 1 | 2; amr: string[] }> {
+    const now = this.now();
+    const assurance = await this.db.transaction(async (tx) => {
+      const raised = await raiseSessionAssurance(tx, caller.sessionId, method, now);
+      if (!raised) throw unauthorized('The session has ended.');
+      await recordAudit(tx, this.deps.logger, context, {
+        type: 'auth.step_up',
+        actorId: caller.id,
+        subjectId: caller.id,
+        data: { sessionId: caller.sessionId, method },
+      });
+      return raised;
+    });
+    return {
+      access_token: await this.deps.accessTokens.sign({
+        userId: caller.id,
+        sessionId: caller.sessionId,
+        assurance,
+      }),
+      token_type: 'bearer',
+      expires_in: this.deps.accessTokens.expiresIn,
+      aal: assurance.aal,
+      amr: assurance.amr,
+    };
   }
 
   async refresh(presented: string, context: RequestContext): Promise<TokenPair> {
@@ -293,7 +373,7 @@ export class AuthService {
     });
     if (result.outcome !== 'rotated')
       throw unauthorized('The refresh token is invalid, expired or revoked.');
-    return this.tokenPair(result.userId, result.sessionId, result.refreshToken);
+    return this.tokenPair(result.userId, result.sessionId, result.refreshToken, result.assurance);
   }
 
   async logout(caller: Caller, context: RequestContext): Promise<void> {
@@ -406,6 +486,7 @@ export class AuthService {
       assertAcceptablePassword(newPassword, user.email);
       await setPasswordHash(tx, userId, passwordHash, { verified: true });
       await voidOneTimeTokens(tx, userId, 'password_reset', now);
+      await voidChallenges(tx, userId, now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
       await this.deps.notifications.sessionsChanged(tx, userId);
       await this.deps.notifications.notify(tx, {
@@ -433,9 +514,10 @@ export class AuthService {
     userId: string,
     sessionId: string,
     refreshToken: string,
+    assurance: Assurance,
   ): Promise<TokenPair> {
     return {
-      access_token: await this.deps.accessTokens.sign({ userId, sessionId }),
+      access_token: await this.deps.accessTokens.sign({ userId, sessionId, assurance }),
       refresh_token: refreshToken,
       token_type: 'bearer',
       expires_in: this.deps.accessTokens.expiresIn,

@@ -1,19 +1,21 @@
-import { and, asc, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { refreshTokens, sessions, users } from '../../db/schema.js';
+import { type Assurance, PASSWORD_ONLY } from '../../kernel/guards.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { newOpaqueToken, sha256 } from './tokens.js';
 
 type SessionLifetimes = Pick<Config, 'refreshTokenTtl' | 'refreshIdleTtl'>;
 
-/** Starts a session and its first refresh token. */
+/** Starts a session at the given assurance (a password alone by default) and its first refresh token. */
 export async function createSession(
   tx: Db,
   userId: string,
   context: RequestContext,
   lifetimes: SessionLifetimes,
   now: Date,
+  assurance: Assurance = PASSWORD_ONLY,
 ): Promise<{ sessionId: string; refreshToken: string }> {
   const [session] = await tx
     .insert(sessions)
@@ -24,6 +26,9 @@ export async function createSession(
       createdAt: now,
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + lifetimes.refreshTokenTtl * 1000),
+      aal: assurance.aal,
+      amr: assurance.amr,
+      aal2At: assurance.aal2At,
     })
     .returning({ id: sessions.id });
   if (!session) throw new Error('session insert returned nothing');
@@ -35,7 +40,13 @@ export async function createSession(
 }
 
 export type RotationResult =
-  | { outcome: 'rotated'; userId: string; sessionId: string; refreshToken: string }
+  | {
+      outcome: 'rotated';
+      userId: string;
+      sessionId: string;
+      refreshToken: string;
+      assurance: Assurance;
+    }
   | { outcome: 'invalid' }
   | { outcome: 'race' }
   | { outcome: 'reuse'; userId: string; sessionId: string };
@@ -97,7 +108,13 @@ export async function rotateRefreshToken(
         gt(sessions.lastUsedAt, idleCutoff),
       ),
     )
-    .returning({ id: sessions.id, userId: sessions.userId });
+    .returning({
+      id: sessions.id,
+      userId: sessions.userId,
+      aal: sessions.aal,
+      amr: sessions.amr,
+      aal2At: sessions.aal2At,
+    });
   if (!session) return { outcome: 'invalid' };
 
   const [user] = await tx
@@ -110,7 +127,36 @@ export async function rotateRefreshToken(
   await tx
     .insert(refreshTokens)
     .values({ sessionId: session.id, tokenHash: sha256(refreshToken), createdAt: now });
-  return { outcome: 'rotated', userId: session.userId, sessionId: session.id, refreshToken };
+  return {
+    outcome: 'rotated',
+    userId: session.userId,
+    sessionId: session.id,
+    refreshToken,
+    assurance: { aal: session.aal === 2 ? 2 : 1, amr: session.amr, aal2At: session.aal2At },
+  };
+}
+
+/**
+ * Records a second factor proven on a live session (step-up): the session reaches aal2 now, and
+ * `method` joins its methods. Returns the new assurance, or undefined for a dead session.
+ */
+export async function raiseSessionAssurance(
+  tx: Db,
+  sessionId: string,
+  method: string,
+  now: Date,
+): Promise<Assurance | undefined> {
+  const [row] = await tx
+    .update(sessions)
+    .set({
+      aal: 2,
+      amr: sql`case when ${method}::text = any(${sessions.amr}) then ${sessions.amr} else array_append(${sessions.amr}, ${method}::text) end`,
+      aal2At: now,
+    })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .returning({ aal: sessions.aal, amr: sessions.amr, aal2At: sessions.aal2At });
+  if (!row) return undefined;
+  return { aal: row.aal === 2 ? 2 : 1, amr: row.amr, aal2At: row.aal2At };
 }
 
 async function classifyUsedToken(tx: Db, hash: string, now: Date): Promise<RotationResult> {

@@ -1,6 +1,7 @@
 import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../../config.js';
+import { type Assurance, PASSWORD_ONLY } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { tokenExpired, unauthorized } from '../../lib/errors.js';
 
@@ -42,9 +43,21 @@ export class AccessTokens {
     this.ttl = config.accessTokenTtl;
   }
 
-  sign(claims: AccessClaims): Promise<string> {
+  /**
+   * The token repeats the session's assurance for clients (`amr`, `aal`, and `aal2_at`, when aal2
+   * was last proven, in seconds); the guards read it from the session row, which step-up raises
+   * without waiting for a new token.
+   */
+  sign(claims: AccessClaims & { assurance?: Assurance }): Promise<string> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
-    return new SignJWT({ sid: claims.sessionId, token_use: 'access' })
+    const { aal, amr, aal2At } = claims.assurance ?? PASSWORD_ONLY;
+    return new SignJWT({
+      sid: claims.sessionId,
+      token_use: 'access',
+      amr,
+      aal,
+      ...(aal2At ? { aal2_at: Math.floor(aal2At.getTime() / 1000) } : {}),
+    })
       .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)

@@ -4,7 +4,8 @@ import { callerOf } from '../../kernel/guards.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { User } from '../users/schemas.js';
+import type { MfaService } from '../mfa/service.js';
+import { AdminUser, User } from '../users/schemas.js';
 import type { UsersService } from '../users/service.js';
 import {
   AuditEvent,
@@ -18,10 +19,11 @@ import {
 import type { AdminService } from './service.js';
 
 /** /admin/*: user administration, role assignment and the audit trail. */
-const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: UsersService }> = async (
-  app,
-  { admin, users },
-) => {
+const adminRoutes: FastifyPluginAsyncTypebox<{
+  admin: AdminService;
+  users: UsersService;
+  mfa: MfaService;
+}> = async (app, { admin, users, mfa }) => {
   const userOr404 = (id: string) => users.get(id, 'No such user.');
 
   app.get(
@@ -57,19 +59,24 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
       schema: {
         tags: ['admin'],
         summary: 'Get a user',
-        description: 'One account with its roles and permissions.',
+        description:
+          'One account with its roles and permissions, and whether it has a second factor (never the factor itself).',
         operationId: 'adminGetUser',
         params: IdParams,
-        response: { 200: User, ...errors(404) },
+        response: { 200: AdminUser, ...errors(404) },
       },
     },
-    async (request) => userOr404(request.params.id),
+    async (request) => {
+      const user = await userOr404(request.params.id);
+      const { totp } = await mfa.status(user.id);
+      return { ...user, mfa: { totp } };
+    },
   );
 
   app.patch(
     '/admin/users/:id',
     {
-      onRequest: app.requirePermission('users:manage'),
+      onRequest: [app.requirePermission('users:manage'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Enable or disable a user',
@@ -109,7 +116,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
   app.post(
     '/admin/users/:id/roles',
     {
-      onRequest: app.requirePermission('roles:assign'),
+      onRequest: [app.requirePermission('roles:assign'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Grant a role',
@@ -136,7 +143,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; users: Users
   app.delete(
     '/admin/users/:id/roles/:role',
     {
-      onRequest: app.requirePermission('roles:assign'),
+      onRequest: [app.requirePermission('roles:assign'), app.requireStepUp],
       schema: {
         tags: ['admin'],
         summary: 'Revoke a role',

@@ -8,6 +8,7 @@ const TABLES = [
   'sessions',
   'refresh_tokens',
   'one_time_tokens',
+  'mfa_challenges',
   'jobs',
   'idempotency_keys',
   'audit_events',

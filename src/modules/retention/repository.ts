@@ -32,6 +32,10 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
       where: sql`least(consumed_at, expires_at) < ${at(cutoffs.finished)}`,
     },
     {
+      table: 'mfa_challenges',
+      where: sql`least(consumed_at, expires_at) < ${at(cutoffs.finished)}`,
+    },
+    {
       table: 'jobs',
       where: sql`state in ('done', 'failed') and finished_at < ${at(cutoffs.finished)}`,
     },

@@ -4,7 +4,8 @@ import type { Caller } from '../../kernel/guards.js';
 /**
  * One round trip per authenticated request: the session must be live, the user active, and the
  * roles and the union of their permissions come from the database, never from the token.
- * Three primary-key lookups: user_grants holds each user's roles and permissions, kept current
+ * Four primary-key lookups (the fourth: whether the user has a confirmed second factor; passkeys
+ * join that test with an `or exists` of their own): user_grants holds each user's roles and permissions, kept current
  * by triggers in the granting transaction (see the schema). A named (prepared) statement on
  * PostgreSQL.
  */
@@ -12,6 +13,8 @@ const LOAD_CALLER = `
 select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "emailVerified",
        u.is_active as "isActive", u.created_at as "createdAt", u.updated_at as "updatedAt",
        s.id as "sessionId", s.last_used_at as "sessionLastUsedAt",
+       s.aal, s.amr, s.aal2_at as "aal2At",
+       exists(select 1 from mfa_totp t where t.user_id = u.id and t.confirmed_at is not null) as "hasMfa",
        coalesce(g.roles, '{}') as roles, coalesce(g.permissions, '{}') as permissions
   from sessions s
   join users u on u.id = s.user_id

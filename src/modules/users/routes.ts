@@ -25,6 +25,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
     '/users/me',
     {
       onRequest: app.requireUser,
+      config: { beforeMfaEnrolment: true },
       schema: {
         tags: ['users'],
         summary: 'My profile',
@@ -74,7 +75,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
   app.post(
     '/users/me/password',
     {
-      onRequest: app.requireUser,
+      onRequest: [app.requireUser, app.requireStepUp],
       schema: {
         tags: ['users'],
         summary: 'Change my password',
@@ -100,7 +101,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
   app.delete(
     '/users/me',
     {
-      onRequest: app.requireUser,
+      onRequest: [app.requireUser, app.requireStepUp],
       schema: {
         tags: ['users'],
         summary: 'Delete my account',

@@ -18,6 +18,20 @@ export const User = Type.Object(
   { title: 'User', description: 'An account with its roles and the permissions they grant' },
 );
 
+/** What an admin sees of one account: the User, and whether it has a second factor. */
+export const AdminUser = Type.Object(
+  {
+    ...User.properties,
+    mfa: Type.Object(
+      {
+        totp: Type.Boolean({ description: 'Two-factor sign-in with an authenticator app is on' }),
+      },
+      { title: 'MfaSummary', description: 'The second factors the account has; no secrets' },
+    ),
+  },
+  { title: 'AdminUser', description: 'An account as an admin sees it' },
+);
+
 /**
  * The lookahead takes the longest run of phone characters once, and `\1` consumes exactly it: a
  * lookahead never backtracks, so the spaces the run may end with are not shared with `\s*`

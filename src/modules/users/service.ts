@@ -12,6 +12,7 @@ import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import type { NotificationsService } from '../notifications/service.js';
+import { voidChallenges } from '../mfa/repository.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import {
   deleteUser,
@@ -104,6 +105,8 @@ export class UsersService {
     await this.db.transaction(async (tx) => {
       await setPasswordHash(tx, caller.id, passwordHash);
       await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
+      // A sign-in begun with the old password must not finish after it changed.
+      await voidChallenges(tx, caller.id, now);
       const revoked = await revokeUserSessions(
         tx,
         caller.id,
@@ -176,6 +179,7 @@ export class UsersService {
         await revokeUserSessions(tx, userId, 'account_disabled', now);
         await this.deps.onAccountClosing?.(tx, userId, context);
         await this.deps.notifications.sessionsChanged(tx, userId);
+        await voidChallenges(tx, userId, now);
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
