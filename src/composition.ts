@@ -10,6 +10,7 @@ import type { AccessTokens } from './modules/auth/tokens.js';
 import healthRoutes from './modules/health/routes.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
+import { PropertiesService } from './modules/properties/service.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
 import adminRoutes from './modules/rbac/routes.js';
 import { AdminService } from './modules/rbac/service.js';
@@ -17,6 +18,7 @@ import retention from './modules/retention/plugin.js';
 import { CatalogReader } from './modules/services/catalog.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
+import { ServicesService } from './modules/services/service.js';
 import { loadCaller, touchSession } from './modules/users/caller.js';
 import usersRoutes from './modules/users/routes.js';
 import { UsersService } from './modules/users/service.js';
@@ -34,6 +36,8 @@ export interface Services {
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
+  properties: PropertiesService;
+  services: ServicesService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -73,6 +77,8 @@ export function buildServices(
     users: new UsersService({ db, config, clock, hasher: passwords, ...mailing, logger }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
+    properties: new PropertiesService({ db, clock }),
+    services: new ServicesService({ db }),
   };
 }
 
@@ -87,8 +93,8 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(accountPages, { auth: services.auth });
   await app.register(usersRoutes, { users: services.users });
   await app.register(adminRoutes, { admin: services.admin, users: services.users });
-  await app.register(propertiesRoutes);
-  await app.register(servicesRoutes);
+  await app.register(propertiesRoutes, { properties: services.properties });
+  await app.register(servicesRoutes, { services: services.services });
   await app.register(catalogRoutes, { catalog: services.catalog });
 }
 

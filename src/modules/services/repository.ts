@@ -64,44 +64,32 @@ export async function insertService(
   return row;
 }
 
-export async function replaceService(
-  db: Db,
+/** The service with its row locked until the transaction ends: for a change that depends on it. */
+export async function findServiceForUpdate(
+  tx: Db,
   providerId: string,
   id: string,
-  values: ServiceValues,
 ): Promise<ServiceRow | undefined> {
-  const [row] = await db
-    .update(services)
-    .set(values)
+  const [row] = await tx
+    .select(serviceColumns)
+    .from(services)
     .where(owned(providerId, id))
-    .returning(serviceColumns);
+    .for('update');
   return row;
 }
 
-/**
- * Reads the service, lets `change` derive (and check) the update from it, and writes it, with the
- * row locked in between: a concurrent change cannot slip in and break what `change` checked.
- */
-export async function changeService(
+export async function updateService(
   db: Db,
   providerId: string,
   id: string,
-  change: (current: ServiceRow) => Partial<ServiceValues>,
+  changes: Partial<ServiceValues>,
 ): Promise<ServiceRow | undefined> {
-  return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select(serviceColumns)
-      .from(services)
-      .where(owned(providerId, id))
-      .for('update');
-    if (!current) return undefined;
-    const [row] = await tx
-      .update(services)
-      .set(change(current))
-      .where(owned(providerId, id))
-      .returning(serviceColumns);
-    return row;
-  });
+  const [row] = await db
+    .update(services)
+    .set(changes)
+    .where(owned(providerId, id))
+    .returning(serviceColumns);
+  return row;
 }
 
 export async function deleteService(db: Db, providerId: string, id: string): Promise<boolean> {

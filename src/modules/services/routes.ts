@@ -1,31 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { callerOf } from '../../kernel/guards.js';
-import { notFound } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { serviceChanges, serviceValues } from './input.js';
-import {
-  changeService,
-  deleteService,
-  findService,
-  insertService,
-  listServices,
-  replaceService,
-  type ServiceRow,
-} from './repository.js';
 import { Service, ServiceInput, ServiceListQuery, ServicePatch } from './schemas.js';
+import type { ServicesService } from './service.js';
 
 const OWNER_ONLY = 'Only the provider who owns it sees it: any other caller gets 404.';
 const PRICE_RULE = '`priceCents` is required unless `pricingModel` is "quote" (400 otherwise).';
 
 /** /service-providers/services: a provider's own services, active or not. */
-const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const found = <T>(row: T | undefined): T => {
-    if (!row) throw notFound('No such service.');
-    return row;
-  };
-
+const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> = async (
+  app,
+  { services },
+) => {
   app.get(
     '/service-providers/services',
     {
@@ -41,7 +29,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { limit = 20, cursor } = request.query;
-      const rows = await listServices(app.db, callerOf(request).id, {
+      const rows = await services.list(callerOf(request).id, {
         limit: limit + 1,
         after: decodeCursor(cursor),
       });
@@ -63,11 +51,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const service = await insertService(
-        app.db,
-        callerOf(request).id,
-        serviceValues(request.body),
-      );
+      const service = await services.create(callerOf(request).id, request.body);
       return reply
         .code(201)
         .header('location', `/service-providers/services/${service.id}`)
@@ -88,7 +72,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => found(await findService(app.db, callerOf(request).id, request.params.id)),
+    async (request) => services.get(callerOf(request).id, request.params.id),
   );
 
   app.put(
@@ -105,10 +89,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => {
-      const values = serviceValues(request.body);
-      return found(await replaceService(app.db, callerOf(request).id, request.params.id, values));
-    },
+    async (request) => services.replace(callerOf(request).id, request.params.id, request.body),
   );
 
   app.patch(
@@ -125,11 +106,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const change = (current: ServiceRow) => serviceChanges(request.body, current);
-      return found(await changeService(app.db, callerOf(request).id, id, change));
-    },
+    async (request) => services.change(callerOf(request).id, request.params.id, request.body),
   );
 
   app.delete(
@@ -146,8 +123,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const deleted = await deleteService(app.db, callerOf(request).id, request.params.id);
-      if (!deleted) throw notFound('No such service.');
+      await services.delete(callerOf(request).id, request.params.id);
       return reply.code(204).send(null);
     },
   );
