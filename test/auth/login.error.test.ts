@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { sendForm } from '../helpers/raw.js';
 import { createUser, uniqueEmail } from '../helpers/users.js';
 import { auditRows, expectProblem, GENEROUS_LIMITS, loginRequest, post } from './support.js';
 
@@ -85,11 +86,10 @@ describe('malformed requests → 400 validation_failed', () => {
   });
 
   it('a form with a grant_type other than password', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/auth/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: 'username=a%40example.com&password=something+long&grant_type=client_credentials',
+    const res = await sendForm(t.app, '/auth/login', {
+      username: 'a@example.com',
+      password: 'something long',
+      grant_type: 'client_credentials',
     });
     expectProblem(res, 400, 'validation_failed');
   });

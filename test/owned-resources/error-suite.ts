@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { type Answer, expectProblem } from '../helpers/problems.js';
+import { sendRaw } from '../helpers/raw.js';
 import { loginAs, type TestUser } from '../helpers/users.js';
 import { create, NOWHERE, type OwnedResource } from './resource.js';
 
@@ -88,34 +89,29 @@ export function ownedResourceErrorSuite(resource: OwnedResource): ErrorSuite {
       ['a string', '"text"'],
       ['null', 'null'],
       ['broken JSON', '{"name": '],
-    ])('a body that is %s', async (_case, payload) => {
-      const res = await suite.t.app.inject({
-        method: 'POST',
-        url: path,
-        headers: { ...suite.owner.headers, 'content-type': 'application/json' },
-        payload,
-      });
-      expectProblem(res, 400, 'validation_failed');
+    ])('a body that is %s', async (_case, body) => {
+      const json = { url: path, contentType: 'application/json', headers: suite.owner.headers };
+      expectProblem(await sendRaw(suite.t.app, { ...json, body }), 400, 'validation_failed');
     });
 
     it('a body that is not JSON: 415, nothing stored', async () => {
       const before = await rowCount();
-      const res = await suite.t.app.inject({
-        method: 'POST',
+      const res = await sendRaw(suite.t.app, {
         url: path,
-        headers: { ...suite.owner.headers, 'content-type': 'text/plain' },
-        payload: 'name=thing',
+        contentType: 'text/plain',
+        body: 'name=thing',
+        headers: suite.owner.headers,
       });
       expectProblem(res, 415, 'unsupported_media_type');
       expect(await rowCount()).toBe(before);
     });
 
     it(`a __proto__ key naming the ${resource.ownerField}: 400, nothing polluted`, async () => {
-      const res = await suite.t.app.inject({
-        method: 'POST',
+      const res = await sendRaw(suite.t.app, {
         url: path,
-        headers: { ...suite.owner.headers, 'content-type': 'application/json' },
-        payload: `{"__proto__":{"${resource.ownerField}":"${NOWHERE}"}}`,
+        contentType: 'application/json',
+        body: `{"__proto__":{"${resource.ownerField}":"${NOWHERE}"}}`,
+        headers: suite.owner.headers,
       });
       expectProblem(res, 400, 'validation_failed');
       expect(({} as Record<string, unknown>)[resource.ownerField]).toBeUndefined();
