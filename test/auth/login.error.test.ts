@@ -4,7 +4,14 @@ import { sessions } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { sendForm } from '../helpers/raw.js';
 import { createUser, uniqueEmail } from '../helpers/users.js';
-import { auditRows, expectProblem, GENEROUS_LIMITS, loginRequest, post } from './support.js';
+import {
+  auditRows,
+  expectProblem,
+  expectUnauthorized,
+  GENEROUS_LIMITS,
+  loginRequest,
+  post,
+} from './support.js';
 
 /** POST /auth/login refusals: 401 for bad credentials, 403 for the account's state only after the right password. */
 
@@ -14,25 +21,23 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-describe('bad credentials → 401 invalid_credentials', () => {
+describe('bad credentials → 401 invalid_credentials with a WWW-Authenticate: Bearer challenge', () => {
   it('an unknown email', async () => {
-    expectProblem(
+    expectUnauthorized(
       await loginRequest(t, uniqueEmail('ghost'), 'whatever password'),
-      401,
       'invalid_credentials',
     );
   });
 
   it('a wrong password', async () => {
     const user = await createUser(t);
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 
   it('the right password in another case', async () => {
     const user = await createUser(t);
-    expectProblem(
+    expectUnauthorized(
       await loginRequest(t, user.email, user.password.toUpperCase()),
-      401,
       'invalid_credentials',
     );
   });
@@ -46,7 +51,7 @@ describe('a disabled account', () => {
 
   it('with a wrong password → 401 invalid_credentials', async () => {
     const user = await createUser(t, ['homeowner'], { isActive: false });
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 
   it('disabled and unverified, with the correct password → 403 account_disabled', async () => {
@@ -65,7 +70,7 @@ describe('an unverified account', () => {
 
   it('with a wrong password → 401 invalid_credentials', async () => {
     const user = await createUser(t, ['homeowner'], { emailVerified: false });
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 });
 
