@@ -42,6 +42,11 @@ async function openapi(app: FastifyInstance) {
     for (const method of methods) facts.set(routeKey(method, route.url), routeFacts);
     if (!route.schema || route.schema.hide) return;
     if (!routeFacts.bearer) route.schema.security = [];
+    // A route the limiter leaves alone (the probes, /metrics) never answers 429: not documented.
+    if (!routeFacts.rateLimited && route.schema.response) {
+      const { 429: _never, ...rest } = route.schema.response as Record<string, unknown>;
+      route.schema.response = rest;
+    }
     if (methods.some((method) => BODY_METHODS.has(method))) {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;
       route.schema.response = { ...bodyErrors(response), ...response };
