@@ -122,8 +122,9 @@ describe('the audit trail', () => {
       (event) => event.subjectId === user.id,
     );
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actorId: user.id, subjectId: user.id });
-    expect((events[0]?.data as { fields: string[] }).fields.sort()).toEqual(['fullName', 'phone']);
-    expect(JSON.stringify(events[0])).not.toContain('555 0100');
+    const [event] = events;
+    expect(event).toMatchObject({ actorId: user.id, subjectId: user.id });
+    expect((event!.data as { fields: string[] }).fields.sort()).toEqual(['fullName', 'phone']);
+    expect(JSON.stringify(event)).not.toContain('555 0100');
   });
 });
