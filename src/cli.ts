@@ -4,9 +4,11 @@ import { parseArgs } from 'node:util';
 import { type Config, loadConfig, loadDotEnv } from './config.js';
 import { openDatabase } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir.js';
+import { describeUnfolded, findUnfoldedEmails } from './db/unfolded-emails.js';
 import { resetEmbeddedDatabase } from './dev/db-reset.js';
 import { lastMail } from './dev/mail-last.js';
 import { seedDemoData } from './dev/seed.js';
+import { canonicalEmail } from './lib/email.js';
 import { createLogger } from './lib/logger.js';
 import { PasswordHasher } from './modules/auth/passwords.js';
 import { ensureAdmin } from './modules/rbac/bootstrap.js';
@@ -14,11 +16,12 @@ import { ensureAdmin } from './modules/rbac/bootstrap.js';
 /**
  * Operator and developer commands. `create-admin --email <email> [--name <full name>]`: the
  * password comes from ADMIN_PASSWORD or standard input, never from an argument (arguments show up
- * in `ps`). `mail-last [--token]`, `seed`, `db-reset [--yes]`: see USAGE.
+ * in `ps`). `emails-unfolded`, `mail-last [--token]`, `seed`, `db-reset [--yes]`: see USAGE.
  */
 
 const USAGE = `usage: npm run cli -- create-admin --email <email> [--name "Full Name"]
        password: from ADMIN_PASSWORD, or typed on standard input
+       npm run cli -- emails-unfolded    accounts whose address is not canonical (exit 1 if any)
        npm run mail:last [-- --token]   the newest outbox mail: recipient, subject, link, token
        npm run seed                     demo homeowners and providers (idempotent)
        npm run db:reset [-- --yes]      deletes the embedded database under DATA_DIR`;
@@ -29,6 +32,8 @@ const WHEN_LOCKED: Record<string, string> = {
     'stop the server and run this again, or restart the server with ADMIN_EMAIL and ADMIN_PASSWORD set (it makes that admin on start)',
   seed: 'stop the server and run this again (with DATABASE_URL the server and the seed can share the database)',
   'db-reset': 'stop the server first',
+  'emails-unfolded':
+    'stop the server and run this again (with DATABASE_URL it can run beside the server)',
 };
 
 class UsageError extends Error {}
@@ -72,8 +77,31 @@ async function createAdmin(args: string[]): Promise<number> {
       logger,
       { email: values.email, password, fullName: values.name },
     );
-    process.stdout.write(`admin ${values.email}: ${outcome}\n`);
+    // The address as stored and as the admin signs in with, not as it was typed.
+    process.stdout.write(`admin ${canonicalEmail(values.email) ?? values.email}: ${outcome}\n`);
     return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+/** Lists the accounts migration 0007 could not fold; exit status 1 when there are any. */
+async function emailsUnfolded(): Promise<number> {
+  const settings = config();
+  const logger = createLogger({ logLevel: 'warn' });
+  const database = await openDatabase(settings, logger);
+  try {
+    await database.migrate();
+    const rows = await findUnfoldedEmails(database.db);
+    if (rows.length === 0) {
+      process.stdout.write('every stored address is canonical\n');
+      return 0;
+    }
+    process.stdout.write(
+      `${rows.length} account(s) with an address that is not canonical (see docs/operations.md):\n`,
+    );
+    for (const row of rows) process.stdout.write(`  ${describeUnfolded(row)}\n`);
+    return 1;
   } finally {
     await database.close();
   }
@@ -149,6 +177,7 @@ async function dbReset(args: string[]): Promise<number> {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   'create-admin': createAdmin,
+  'emails-unfolded': emailsUnfolded,
   'mail-last': mailLast,
   seed,
   'db-reset': dbReset,

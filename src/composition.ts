@@ -21,6 +21,7 @@ import { TotpSecretSealer } from './modules/mfa/secrets.js';
 import { MfaService } from './modules/mfa/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
+import { PropertiesService } from './modules/properties/service.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
 import adminRoutes from './modules/rbac/routes.js';
 import { AdminService } from './modules/rbac/service.js';
@@ -28,6 +29,7 @@ import retention from './modules/retention/plugin.js';
 import { CatalogReader } from './modules/services/catalog.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
+import { ServicesService } from './modules/services/service.js';
 import { loadCaller, touchSession } from './modules/users/caller.js';
 import usersRoutes from './modules/users/routes.js';
 import { UsersService } from './modules/users/service.js';
@@ -48,6 +50,8 @@ export interface Services {
   catalog: CatalogReader;
   marketplace: MarketplaceService;
   notifications: NotificationsService;
+  properties: PropertiesService;
+  services: ServicesService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -141,6 +145,15 @@ export function buildServices(
     catalog: new CatalogReader(db),
     marketplace,
     notifications,
+    properties: new PropertiesService({ db, clock }),
+    services: new ServicesService({
+      db,
+      // Deactivating or deleting a service withdraws the marketplace's live quotes on it.
+      withdrawn: {
+        run: (tx, serviceId) => marketplace.serviceWithdrawn(tx, serviceId),
+        afterCommit: () => marketplace.wake(),
+      },
+    }),
   };
 }
 
@@ -162,13 +175,8 @@ async function modules(app: FastifyInstance, services: Services) {
     mfa: services.mfa,
   });
   await app.register(mfaAdminRoutes, { mfa: services.mfa });
-  await app.register(propertiesRoutes);
-  await app.register(servicesRoutes, {
-    withdrawn: {
-      run: (tx, serviceId) => services.marketplace.serviceWithdrawn(tx, serviceId),
-      afterCommit: () => services.marketplace.wake(),
-    },
-  });
+  await app.register(propertiesRoutes, { properties: services.properties });
+  await app.register(servicesRoutes, { services: services.services });
   await app.register(catalogRoutes, { catalog: services.catalog });
   await app.register(requestRoutes, { marketplace: services.marketplace });
   await app.register(bookingRoutes, { marketplace: services.marketplace });

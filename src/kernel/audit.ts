@@ -76,6 +76,28 @@ export async function recordAudit(
   );
 }
 
+/**
+ * Runs `change` in one transaction and writes the audit rows it declared, in that transaction,
+ * after it: the change and its trail commit together or not at all. `change` calls `audit(entry)`
+ * for each event (none when nothing changed); a throw rolls everything back and records nothing.
+ * The one shape every service uses for "rows, mail and audit as one transaction".
+ */
+export async function audited<T>(
+  db: Db,
+  logger: Logger,
+  context: RequestContext | null,
+  change: (tx: Db, audit: (entry: AuditEntry) => void) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const entries: AuditEntry[] = [];
+    const result = await change(tx, (entry) => {
+      entries.push(entry);
+    });
+    for (const entry of entries) await recordAudit(tx, logger, context, entry);
+    return result;
+  });
+}
+
 export interface AuditFilter {
   userId?: string;
   type?: string;

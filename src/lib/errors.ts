@@ -125,8 +125,15 @@ export const tokenExpired = () =>
   new AppError(401, 'token_expired', 'The access token has expired.', undefined, {
     'www-authenticate': 'Bearer error="invalid_token"',
   });
+/**
+ * A 401 must carry a challenge (RFC 9110 §11.6.1). The credentials that get past /auth/login's
+ * refusal are in its body, but what they buy is a bearer token, so the challenge is `Bearer`, as
+ * on every other 401 of the API (and as FastAPI's reference login answers).
+ */
 export const invalidCredentials = () =>
-  new AppError(401, 'invalid_credentials', 'The email or password is incorrect.');
+  new AppError(401, 'invalid_credentials', 'The email or password is incorrect.', undefined, {
+    'www-authenticate': 'Bearer',
+  });
 export const forbidden = (detail = 'You do not have permission to do this.') =>
   new AppError(403, 'forbidden', detail);
 export const notFound = (detail = 'The resource does not exist.') =>

@@ -150,6 +150,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   };
   if (error.errors) body.errors = error.errors;
   if (error.headers) reply.headers(error.headers);
+  // Every 401 carries a challenge (RFC 9110 §11.6.1), even one a library raised without it.
+  if (error.statusCode === 401 && !reply.hasHeader('www-authenticate')) {
+    reply.header('www-authenticate', 'Bearer');
+  }
   return reply.code(error.statusCode).type('application/problem+json').send(body);
 }
 

@@ -24,6 +24,8 @@ export const TAGS = [
   {
     name: 'marketplace',
     description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
+  },
+  {
     name: 'notifications',
     description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
   },
@@ -57,6 +59,11 @@ async function openapi(app: FastifyInstance) {
     if (routeFacts.idempotent) {
       // Key in flight (409) and key reused for another request (422): see plugins/idempotency.ts.
       route.schema.response = { ...errors(409, 422), ...(route.schema.response as object) };
+    }
+    // A route the limiter leaves alone (the probes, /metrics) never answers 429: not documented.
+    if (!routeFacts.rateLimited && route.schema.response) {
+      const { 429: _never, ...rest } = route.schema.response as Record<string, unknown>;
+      route.schema.response = rest;
     }
     if (methods.some((method) => BODY_METHODS.has(method))) {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;

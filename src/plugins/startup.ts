@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { describeDatabaseFailure } from '../db/failures.js';
+import { describeUnfolded, findUnfoldedEmails } from '../db/unfolded-emails.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +20,16 @@ const RETRY_MS = [250, 500, 1000, 2000, 5000];
  * Migrations and startup tasks run after listen and are retried until the database answers, so a
  * database that is down at start gives a live process with readiness 503 rather than a crash loop.
  */
+/** After an upgrade: accounts whose address migration 0007 could not fold, once, as a warning. */
+async function warnUnfoldedEmails(app: FastifyInstance) {
+  const unfolded = await findUnfoldedEmails(app.db);
+  if (unfolded.length === 0) return;
+  app.log.warn(
+    { accounts: unfolded.map(describeUnfolded) },
+    `${unfolded.length} account(s) have an address that is not canonical: see docs/operations.md, "Addresses that migration 0007 could not fold"`,
+  );
+}
+
 async function startup(app: FastifyInstance) {
   const tasks: Array<() => Promise<void>> = [];
   let closed = false;
@@ -31,8 +42,10 @@ async function startup(app: FastifyInstance) {
     for (let attempt = 0; !closed; attempt++) {
       try {
         if (completed === 0) {
+          const pending = await app.database.pendingMigrations();
           await app.database.migrate();
           completed = 1;
+          if (pending > 0) await warnUnfoldedEmails(app);
         }
         for (; completed <= tasks.length; completed++) await tasks[completed - 1]?.();
         done = true;

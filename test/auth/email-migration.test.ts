@@ -5,6 +5,7 @@ import { like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { users } from '../../src/db/schema.js';
+import { describeUnfolded, findUnfoldedEmails } from '../../src/db/unfolded-emails.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { createUser } from '../helpers/users.js';
 import { GENEROUS_LIMITS, loginRequest } from './support.js';
@@ -65,5 +66,14 @@ describe('migration 0007: stored addresses become canonical', () => {
     const before = await emailsOf(tag);
     await t.app.db.execute(sql.raw(MIGRATION));
     expect(await emailsOf(tag)).toEqual(before);
+
+    // What it could not fold is reported, with the reason, for the operator to decide.
+    const unfolded = (await findUnfoldedEmails(t.app.db)).filter((row) => row.email.includes(tag));
+    const bob = unfolded.find((row) => row.email.startsWith(fullwidth('bob')));
+    const carl = unfolded.find((row) => row.email.startsWith(fullwidth('carl')));
+    expect(unfolded).toHaveLength(2);
+    expect(bob).toMatchObject({ canonical: `bob${tag}@example.com`, takenBy: expect.any(String) });
+    expect(carl).toMatchObject({ canonical: `carl${tag}@example.com`, emailVerified: false });
+    expect(describeUnfolded(bob!)).toContain(`belongs to account ${bob?.takenBy}`);
   });
 });

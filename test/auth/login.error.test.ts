@@ -2,8 +2,16 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { sendForm } from '../helpers/raw.js';
 import { createUser, uniqueEmail } from '../helpers/users.js';
-import { auditRows, expectProblem, GENEROUS_LIMITS, loginRequest, post } from './support.js';
+import {
+  auditRows,
+  expectProblem,
+  expectUnauthorized,
+  GENEROUS_LIMITS,
+  loginRequest,
+  post,
+} from './support.js';
 
 /** POST /auth/login refusals: 401 for bad credentials, 403 for the account's state only after the right password. */
 
@@ -13,25 +21,23 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-describe('bad credentials → 401 invalid_credentials', () => {
+describe('bad credentials → 401 invalid_credentials with a WWW-Authenticate: Bearer challenge', () => {
   it('an unknown email', async () => {
-    expectProblem(
+    expectUnauthorized(
       await loginRequest(t, uniqueEmail('ghost'), 'whatever password'),
-      401,
       'invalid_credentials',
     );
   });
 
   it('a wrong password', async () => {
     const user = await createUser(t);
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 
   it('the right password in another case', async () => {
     const user = await createUser(t);
-    expectProblem(
+    expectUnauthorized(
       await loginRequest(t, user.email, user.password.toUpperCase()),
-      401,
       'invalid_credentials',
     );
   });
@@ -45,7 +51,7 @@ describe('a disabled account', () => {
 
   it('with a wrong password → 401 invalid_credentials', async () => {
     const user = await createUser(t, ['homeowner'], { isActive: false });
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 
   it('disabled and unverified, with the correct password → 403 account_disabled', async () => {
@@ -64,7 +70,7 @@ describe('an unverified account', () => {
 
   it('with a wrong password → 401 invalid_credentials', async () => {
     const user = await createUser(t, ['homeowner'], { emailVerified: false });
-    expectProblem(await loginRequest(t, user.email, 'not my password'), 401, 'invalid_credentials');
+    expectUnauthorized(await loginRequest(t, user.email, 'not my password'), 'invalid_credentials');
   });
 });
 
@@ -85,11 +91,10 @@ describe('malformed requests → 400 validation_failed', () => {
   });
 
   it('a form with a grant_type other than password', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/auth/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: 'username=a%40example.com&password=something+long&grant_type=client_credentials',
+    const res = await sendForm(t.app, '/auth/login', {
+      username: 'a@example.com',
+      password: 'something long',
+      grant_type: 'client_credentials',
     });
     expectProblem(res, 400, 'validation_failed');
   });

@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { sendForm } from '../helpers/raw.js';
 import { createUser } from '../helpers/users.js';
 import {
   auditRows,
@@ -37,16 +38,11 @@ describe('POST /auth/login', () => {
 
   it('the OAuth2 password form (username, grant_type, scope) → 200', async () => {
     const user = await createUser(t);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/auth/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        username: user.email,
-        password: user.password,
-        grant_type: 'password',
-        scope: '',
-      }).toString(),
+    const res = await sendForm(t.app, '/auth/login', {
+      username: user.email,
+      password: user.password,
+      grant_type: 'password',
+      scope: '',
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().token_type).toBe('bearer');

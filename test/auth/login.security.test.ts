@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { userRoles } from '../../src/db/schema.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { sendForm } from '../helpers/raw.js';
 import { createUser, uniqueEmail } from '../helpers/users.js';
 import { bodyWithoutRequestId, GENEROUS_LIMITS, loginRequest } from './support.js';
 
@@ -44,12 +45,7 @@ describe('no account enumeration through POST /auth/login', () => {
   it('the same through the OAuth2 form', async () => {
     const user = await createUser(t);
     const form = (username: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/auth/login',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ username, password: 'some wrong password' }).toString(),
-      });
+      sendForm(t.app, '/auth/login', { username, password: 'some wrong password' });
     const unknown = await form(uniqueEmail('ghost'));
     const wrong = await form(user.email);
     expect(unknown.statusCode).toBe(401);

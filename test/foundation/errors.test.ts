@@ -23,6 +23,10 @@ let t: BuiltApp;
 beforeAll(async () => {
   t = await buildAppWith((app) => {
     app.post('/test/echo', { schema: { body: Echo } }, async (request) => request.body);
+    app.get('/test/library-401', async () => {
+      // As a library would throw it: a status, no challenge.
+      throw Object.assign(new Error('no credentials'), { statusCode: 401 });
+    });
     app.get('/test/throw', async () => {
       throw new Error(SECRET_MESSAGE);
     });
@@ -55,6 +59,12 @@ describe('every error is RFC 9457 problem+json', () => {
     const body = expectProblem(res, 404, 'not_found');
     expect(body.title).toBe('Not found');
     expect(body.type).toBe('urn:homefront:problem:not_found');
+  });
+
+  it('a 401 without a challenge gets one: WWW-Authenticate: Bearer (RFC 9110 §11.6.1)', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/library-401' });
+    expectProblem(res, 401, 'unauthorized');
+    expect(res.headers['www-authenticate']).toBe('Bearer');
   });
 
   it('unknown method on a known path: 405 method_not_allowed, with Allow', async () => {

@@ -82,4 +82,25 @@ describe('import direction', () => {
       .flatMap((file) => importsOf(file).filter((target) => target.startsWith('modules/')));
     expect(arrows).toEqual([]);
   });
+
+  it('has route plugins that call services, never a repository or the database', () => {
+    const routeFiles = files.filter((file) =>
+      /^modules\/[^/]+\/(?:[\w-]+-)?routes\.ts$/.test(file),
+    );
+    expect(routeFiles).toContain('modules/properties/routes.ts');
+    const arrows = routeFiles.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => /(?:^|\/)repository\.ts$/.test(target) || target.startsWith('db/'))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(arrows).toEqual([]);
+    // Nor do they reach the database through the app: app.db, app.database or a transaction. The
+    // health probe is the exception: asking the database whether it answers is its whole job.
+    const direct = routeFiles.filter(
+      (file) =>
+        file !== 'modules/health/routes.ts' &&
+        /\bapp\.(?:db|database)\b|\.transaction\(/.test(readFileSync(path.join(SRC, file), 'utf8')),
+    );
+    expect(direct).toEqual([]);
+  });
 });

@@ -123,17 +123,16 @@ describe('responses and operations', () => {
     }
   });
 
-  it('documents Location on 201, WWW-Authenticate on a bearer route’s 401, Retry-After on 429/503', () => {
+  it('documents Location on 201, WWW-Authenticate on every 401, Retry-After on 429/503', () => {
     let created = 0;
     for (const { where, operation } of operations) {
-      const bearer = (operation.security ?? []).length > 0;
       for (const [status, response] of Object.entries(operation.responses)) {
         const headers = Object.keys(response.headers ?? {});
         if (status === '201') {
           created++;
           expect(headers, where).toContain('Location');
         }
-        if (status === '401' && bearer) expect(headers, where).toContain('WWW-Authenticate');
+        if (status === '401') expect(headers, where).toContain('WWW-Authenticate');
         if (status === '429' || status === '503') expect(headers, where).toContain('Retry-After');
       }
     }

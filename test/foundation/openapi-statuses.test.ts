@@ -103,4 +103,20 @@ describe('past the rate limits', () => {
     expect(missing).toEqual([]);
     expect(seen).toContain(429);
   });
+
+  it('documents no 429 where none can come: the probes and /metrics are never limited', async () => {
+    // From an address of its own: this app's limit of 1 is spent for the usual one.
+    const fresh = { remoteAddress: '192.0.2.77' };
+    const doc: Doc = (await t.app.inject({ method: 'GET', url: '/openapi.json', ...fresh })).json();
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      expect(Object.keys(doc.paths[path]?.get?.responses ?? {}), path).not.toContain('429');
+      const statuses = new Set<number>();
+      for (let i = 0; i < 5; i++) {
+        statuses.add((await t.app.inject({ method: 'GET', url: path })).statusCode);
+      }
+      expect([...statuses], path).not.toContain(429);
+    }
+    // A limited route still documents it.
+    expect(Object.keys(doc.paths['/users/me']?.get?.responses ?? {})).toContain('429');
+  });
 });

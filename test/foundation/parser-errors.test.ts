@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toAppError } from '../../src/plugins/errors.js';
 import { bearer, expectProblem } from '../auth/support.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-import { within } from '../helpers/net.js';
+import { type RawResponse, rawHttp } from '../helpers/raw.js';
 import { loginAs } from '../helpers/users.js';
 
 /**
@@ -24,34 +22,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-interface Raw {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /** Bytes on a socket of their own, read until the server closes it. */
-async function raw(request: string): Promise<Raw> {
-  const socket = connect(port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  socket.on('error', () => undefined);
-  await within(once(socket, 'connect'), 5_000, 'connecting');
-  socket.write(request);
-  await within(once(socket, 'close'), 10_000, 'the server closing the connection');
-  const text = Buffer.concat(chunks).toString('utf8');
-  const [head = '', body = ''] = text.split('\r\n\r\n');
-  const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(
-    lines.map((line) => {
-      const colon = line.indexOf(':');
-      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-    }),
-  );
-  return { status: Number(statusLine.split(' ')[1]), headers, body };
-}
+const raw = (request: string) => rawHttp(port, request);
 
-function expectRawProblem(res: Raw, status: number, code: string) {
+function expectRawProblem(res: RawResponse, status: number, code: string) {
   expect(res.status, res.body).toBe(status);
   expect(res.headers['content-type']).toBe('application/problem+json');
   expect(res.headers['x-content-type-options']).toBe('nosniff');

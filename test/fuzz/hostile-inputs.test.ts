@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
@@ -16,6 +17,8 @@ import { loginAs, STRONG_PASSWORD } from '../helpers/users.js';
  * Asserts: no 5xx; every 4xx is problem+json (an HTML page for the `pages` operations) with a
  * status the operation documents, or a common one, and a code that belongs to that status; no
  * request over 200 ms (of wall time and of this process's CPU time). FUZZ_SEED=<n> replays a run (the seed is printed on failure).
+ *
+ * The one fuzz suite of the project: part two (below) is property-based.
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 1203);
@@ -39,7 +42,7 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   409: ['conflict', 'invalid_state', 'quote_expired', 'request_closed'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],
-  429: ['rate_limited'],
+  429: ['rate_limited', 'too_many_streams'],
 };
 
 /** Operations that end the caller's session (fuzzed without a token) or serve no JSON. */
@@ -417,5 +420,302 @@ describe(`fuzzing every operation with hostile input (FUZZ_SEED=${SEED})`, () =>
       '',
     );
     // The marketplace (issue 16) added 21 operations to the ~55 before it: the budget grew with them.
+  }, 600_000);
+});
+
+/*
+ * Part two, property-based (fast-check), driven by the same document: for every route and method,
+ * valid-shaped and hostile bodies, queries and path parameters, by every kind of caller.
+ * Pass: no 5xx; every error is problem+json with a contract code; every 2xx JSON body matches the
+ * documented response schema. Seeded, so a failure replays with the printed seed.
+ */
+
+const PROPERTY_SEED = Number(process.env.FUZZ_SEED ?? 20261127);
+const PROPERTY_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+
+const CONTRACT_CODES = new Set([
+  'validation_failed',
+  'invalid_token',
+  'invalid_code',
+  'weak_password',
+  'unauthorized',
+  'invalid_credentials',
+  'token_expired',
+  'email_not_verified',
+  'account_disabled',
+  'forbidden',
+  'mfa_required',
+  'step_up_required',
+  'mfa_enrollment_required',
+  'not_found',
+  'not_acceptable',
+  'conflict',
+  'invalid_state',
+  'quote_expired',
+  'request_closed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'too_many_streams',
+  'service_unavailable',
+]);
+
+/** Not JSON APIs: left out of the property-based part. */
+const NOT_PROPERTY_FUZZED = new Set(['GET /metrics', 'GET /openapi.json']);
+
+type ShapeSchema = Record<string, unknown> & {
+  type?: string | string[];
+  properties?: Record<string, ShapeSchema>;
+  required?: string[];
+  items?: ShapeSchema;
+  anyOf?: ShapeSchema[];
+  oneOf?: ShapeSchema[];
+  enum?: unknown[];
+  const?: unknown;
+};
+
+const arbitraryHostileString = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom(
+    "'; drop table users; --",
+    '" or 1=1 --',
+    '\u0000',
+    '../../etc/passwd',
+    '%00%27',
+    '<script>alert(1)</script>',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell probe, literally
+    '${jndi:ldap://127.0.0.1/x}',
+    'a & | ! :* ( )',
+    '\\',
+    '🏠'.repeat(50),
+    ' ',
+    '',
+  ),
+  fc.nat({ max: 20_000 }).map((n) => 'x'.repeat(n)),
+);
+
+const arbitraryHostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  arbitraryHostileString,
+  fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, Number.MAX_SAFE_INTEGER + 2, [], {}),
+  fc.anything({ maxDepth: 3, withNullPrototype: true }),
+  fc.constant(JSON.parse('{"__proto__": {"isAdmin": true}}')),
+  fc.constant({ constructor: { prototype: { polluted: 1 } } }),
+);
+
+/** A value shaped by the schema: mostly valid, so requests get past validation to the handlers. */
+function arbitraryFromSchema(schema: ShapeSchema | undefined, depth = 0): fc.Arbitrary<unknown> {
+  if (!schema || depth > 4) return arbitraryHostileValue;
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants)
+    return fc.oneof(...variants.map((variant) => arbitraryFromSchema(variant, depth + 1)));
+  if (schema.const !== undefined) return fc.constant(schema.const);
+  if (schema.enum) return fc.constantFrom(...schema.enum);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'string': {
+      if (schema.format === 'uuid') return fc.uuid();
+      if (schema.format === 'email') return fc.emailAddress();
+      if (typeof schema.pattern === 'string') {
+        const max = typeof schema.maxLength === 'number' ? schema.maxLength : 64;
+        try {
+          return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= max);
+        } catch {
+          // fast-check cannot generate from every regex (lookaheads); plain strings will do.
+        }
+      }
+      return fc.string({
+        minLength: (schema.minLength as number) ?? 0,
+        maxLength: Math.min((schema.maxLength as number) ?? 64, 64),
+      });
+    }
+    case 'integer':
+      return fc.integer({
+        min: (schema.minimum as number) ?? -1000,
+        max: (schema.maximum as number) ?? 100_000,
+      });
+    case 'number':
+      return fc.double({ noNaN: true, min: -1e6, max: 1e6 });
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    case 'array':
+      return fc.array(arbitraryFromSchema(schema.items, depth + 1), {
+        minLength: (schema.minItems as number) ?? 0,
+        maxLength: Math.min((schema.maxItems as number) ?? 5, 5),
+      });
+    case 'object': {
+      const properties = schema.properties ?? {};
+      const required = new Set(schema.required ?? []);
+      const entries = Object.entries(properties).map(
+        ([key, value]) => [key, arbitraryFromSchema(value, depth + 1)] as const,
+      );
+      const record = Object.fromEntries(entries);
+      return fc.record(record, { requiredKeys: [...required].filter((key) => key in properties) });
+    }
+    default:
+      return arbitraryHostileValue;
+  }
+}
+
+/** Valid-shaped, or shaped and then broken: an extra field, a hostile field value, a wrong type. */
+function arbitraryBody(schema: ShapeSchema | undefined): fc.Arbitrary<unknown> {
+  const valid = arbitraryFromSchema(schema);
+  return fc.oneof(
+    { weight: 4, arbitrary: valid },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(valid, fc.string({ minLength: 1, maxLength: 12 }), arbitraryHostileValue)
+        .map(([value, key, bad]) =>
+          value && typeof value === 'object' && !Array.isArray(value)
+            ? { ...value, [key]: bad }
+            : bad,
+        ),
+    },
+    { weight: 1, arbitrary: arbitraryHostileValue },
+  );
+}
+
+interface DocumentOperation {
+  method: string;
+  path: string;
+  tags?: string[];
+  parameters?: Array<{ in: string; name: string; schema: ShapeSchema }>;
+  requestBody?: { content?: Record<string, { schema: ShapeSchema }> };
+  responses: Record<string, { content?: Record<string, { schema: ShapeSchema }> }>;
+}
+
+const responseAjv = (addFormatsModule as unknown as typeof addFormatsModule.default)(
+  new Ajv({ strict: false, allErrors: false }),
+);
+
+describe(`property-based fuzzing of every documented operation (FUZZ_SEED=${PROPERTY_SEED})`, () => {
+  let documentOperations: DocumentOperation[] = [];
+  let roleTokens: Array<string | undefined> = [];
+
+  beforeAll(async () => {
+    // Walked as plain JSON Schema: the named components are inlined back where they are used.
+    const doc = dereferenced((await t.app.inject({ method: 'GET', url: '/openapi.json' })).json());
+    for (const [path, methods] of Object.entries<
+      Record<string, Omit<DocumentOperation, 'method' | 'path'>>
+    >(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        documentOperations.push({ method: method.toUpperCase(), path, ...operation });
+      }
+    }
+    // The HTML pages (tag `pages`) answer errors as pages, not problem+json: test/pages covers them.
+    documentOperations = documentOperations.filter(
+      (op) => !NOT_PROPERTY_FUZZED.has(`${op.method} ${op.path}`) && !op.tags?.includes('pages'),
+    );
+    const users = await Promise.all([
+      loginAs(t, ['homeowner']),
+      loginAs(t, ['service_provider']),
+      loginAs(t, ['admin']),
+      loginAs(t, ['homeowner', 'service_provider']),
+    ]);
+    roleTokens = [undefined, ...users.map((user) => user.accessToken)];
+  }, 120_000);
+
+  it('covers the API', () => {
+    expect(documentOperations.length).toBeGreaterThan(30);
+  });
+
+  it('never answers 5xx, always answers errors as problem+json with a contract code, and keeps 2xx bodies to their schema', async () => {
+    const failures: string[] = [];
+    for (const operation of documentOperations) {
+      const key = `${operation.method} ${operation.path}`;
+      const pathParams = (operation.parameters ?? []).filter((p) => p.in === 'path');
+      const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query');
+      const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
+      const validators = new Map(
+        Object.entries(operation.responses).flatMap(([status, response]) => {
+          const schema = response.content?.['application/json']?.schema;
+          return schema ? [[`${key} ${status}`, responseAjv.compile(schema)] as const] : [];
+        }),
+      );
+      const request = fc.record({
+        path: fc.record(
+          Object.fromEntries(
+            pathParams.map((p) => [
+              p.name,
+              fc.oneof(
+                { weight: 3, arbitrary: arbitraryFromSchema(p.schema) },
+                arbitraryHostileString,
+              ),
+            ]),
+          ),
+        ),
+        query: fc.record(
+          Object.fromEntries(
+            queryParams.map((p) => [
+              p.name,
+              fc.oneof(
+                { weight: 3, arbitrary: arbitraryFromSchema(p.schema) },
+                arbitraryHostileString,
+              ),
+            ]),
+          ),
+          { requiredKeys: [] },
+        ),
+        body: arbitraryBody(bodySchema),
+        token: fc.constantFrom(...(SESSION_ENDING.has(key) ? [undefined] : roleTokens)),
+      });
+
+      await fc
+        .assert(
+          fc.asyncProperty(request, async ({ path, query, body, token }) => {
+            const url =
+              operation.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+                encodeURIComponent(String(path[name])),
+              ) +
+              (Object.keys(query).length
+                ? `?${new URLSearchParams(
+                    Object.entries(query).map(([k, v]): [string, string] => [
+                      k,
+                      typeof v === 'string' ? v : JSON.stringify(v),
+                    ]),
+                  )}`
+                : '');
+            const res = await t.app.inject({
+              method: operation.method as 'GET',
+              url,
+              headers: token ? { authorization: `Bearer ${token}` } : {},
+              ...(bodySchema
+                ? {
+                    payload: JSON.stringify(body),
+                    headers: {
+                      'content-type': 'application/json',
+                      ...(token ? { authorization: `Bearer ${token}` } : {}),
+                    },
+                  }
+                : {}),
+            });
+            const where = `${key} -> ${res.statusCode} ${url}`;
+            if (res.statusCode >= 500) throw new Error(`5xx: ${where} ${res.body.slice(0, 300)}`);
+            if (res.statusCode >= 400) {
+              if (!String(res.headers['content-type']).startsWith('application/problem+json'))
+                throw new Error(`not problem+json: ${where}`);
+              const code = res.json().code;
+              if (!CONTRACT_CODES.has(code)) throw new Error(`unknown code ${code}: ${where}`);
+              return;
+            }
+            const validate = validators.get(`${key} ${res.statusCode}`);
+            if (validate && res.body) {
+              if (!validate(res.json()))
+                throw new Error(
+                  `2xx body off-schema: ${where} ${responseAjv.errorsText(validate.errors)}`,
+                );
+            }
+          }),
+          { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS, endOnFailure: true },
+        )
+        .catch((error: Error) => {
+          const cause = /Got error: (.*)/.exec(error.message)?.[1] ?? error.message;
+          failures.push(`${key}: ${cause.slice(0, 400)}`);
+        });
+    }
+    expect(failures).toEqual([]);
   }, 600_000);
 });

@@ -31,6 +31,10 @@ export interface OwnedResource {
   /** A valid PUT body and a valid PATCH body that change something. */
   replacement: Record<string, unknown>;
   change: Record<string, unknown>;
+  /** [what is wrong, the field, its value]: each refused with 400 naming the field, everywhere. */
+  invalidFields: Array<[string, string, unknown]>;
+  /** The fields POST and PUT need; PATCH refuses null for them. */
+  required: string[];
   /** Body fields the server owns beyond id, owner and timestamps (e.g. a search document). */
   internalFields?: Array<[string, unknown]>;
   /** The row as stored, read straight from the database; undefined when there is none. */

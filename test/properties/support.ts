@@ -76,6 +76,67 @@ export const FULL_PROPERTY = {
   notes: 'Gate code 1234.\nKey under the mat.',
 };
 
+export const nextYear = () => new Date().getUTCFullYear() + 1;
+
+/** [what is wrong, the field, its value]: each must be refused with 400 naming the field. */
+export const INVALID_PROPERTY_FIELDS: Array<[string, string, unknown]> = [
+  ['empty name', 'name', ''],
+  ['blank name', 'name', '   '],
+  ['name over 100 characters', 'name', 'n'.repeat(101)],
+  ['name as a number', 'name', 42],
+  ['null name', 'name', null],
+  ['a NUL byte in the name', 'name', 'Lake\u0000house'],
+  ['a line break in the name', 'name', 'Lake\nhouse'],
+  ['empty addressLine1', 'addressLine1', ''],
+  ['addressLine1 over 200 characters', 'addressLine1', 'a'.repeat(201)],
+  ['blank addressLine2', 'addressLine2', ' '],
+  ['addressLine2 over 200 characters', 'addressLine2', 'a'.repeat(201)],
+  ['empty city', 'city', ''],
+  ['city over 100 characters', 'city', 'c'.repeat(101)],
+  ['empty region', 'region', ''],
+  ['region as an object', 'region', { name: 'IL' }],
+  ['empty postal code', 'postalCode', ''],
+  ['postal code of punctuation', 'postalCode', '!!!'],
+  ['postal code over 16 characters', 'postalCode', '1'.repeat(17)],
+  ['postal code with SQL in it', 'postalCode', "1' or '1'='1"],
+  ['lower-case country', 'country', 'us'],
+  ['alpha-3 country', 'country', 'USA'],
+  ['reserved country code UK', 'country', 'UK'],
+  ['user-assigned country code XK', 'country', 'XK'],
+  ['unassigned country code ZZ', 'country', 'ZZ'],
+  ['empty country', 'country', ''],
+  ['unknown property type', 'propertyType', 'castle'],
+  ['property type in another case', 'propertyType', 'Condo'],
+  ['year before 1600', 'yearBuilt', 1599],
+  ['fractional year', 'yearBuilt', 1999.5],
+  ['year as a string', 'yearBuilt', '1999'],
+  ['year after next year', 'yearBuilt', nextYear() + 1],
+  ['year far in the future', 'yearBuilt', 1e15],
+  ['zero floor area', 'floorAreaSqft', 0],
+  ['negative floor area', 'floorAreaSqft', -10],
+  ['fractional floor area', 'floorAreaSqft', 10.5],
+  ['floor area over ten million', 'floorAreaSqft', 10_000_001],
+  ['floor area as a string', 'floorAreaSqft', '100'],
+  ['notes over 2000 characters', 'notes', 'x'.repeat(2001)],
+  ['empty notes', 'notes', ''],
+  ['a NUL byte in the notes', 'notes', 'a\u0000b'],
+  ['id in the body', 'id', '018f0000-0000-7000-8000-000000000000'],
+  ['ownerId in the body', 'ownerId', '018f0000-0000-7000-8000-000000000000'],
+  ['createdAt in the body', 'createdAt', '2020-01-01T00:00:00Z'],
+  ['updatedAt in the body', 'updatedAt', '2020-01-01T00:00:00Z'],
+  ['an unknown field', 'isFavourite', true],
+];
+
+export const REQUIRED_PROPERTY_FIELDS = [
+  'name',
+  'addressLine1',
+  'city',
+  'region',
+  'postalCode',
+  'country',
+  'propertyType',
+];
+
 /** Properties as the shared owned-resource suites see them. */
 export const PROPERTY: OwnedResource = {
   noun: 'property',
@@ -91,6 +152,8 @@ export const PROPERTY: OwnedResource = {
   createdDefaults: { addressLine2: null, yearBuilt: null, floorAreaSqft: null, notes: null },
   replacement: propertyInput({ name: 'Taken over' }),
   change: { name: 'Taken over' },
+  invalidFields: INVALID_PROPERTY_FIELDS,
+  required: REQUIRED_PROPERTY_FIELDS,
   row: propertyRow,
   rows: (t, ownerId) =>
     ownerId === undefined

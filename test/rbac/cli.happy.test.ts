@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { users } from '../../src/db/schema.js';
 import { createTestApp } from '../helpers/app.js';
 import { login, uniqueEmail } from '../helpers/users.js';
 import { cliStore, runCli } from './cli-runner.js';
@@ -19,7 +20,9 @@ describe('create-admin', { timeout: 240_000 }, () => {
     try {
       const email = uniqueEmail('cli');
       const args = ['create-admin', '--email', email, '--name', 'Ops Admin'];
-      const first = await runCli(args, { env: store.env, stdin: `${PASSWORD}\n` });
+      // Typed in capitals with spaces around: reported (and stored) in its canonical form.
+      const typed = ['create-admin', '--email', ` ${email.toUpperCase()} `, '--name', 'Ops Admin'];
+      const first = await runCli(typed, { env: store.env, stdin: `${PASSWORD}\n` });
       expect(first, first.stderr).toMatchObject({ code: 0, stdout: `admin ${email}: created\n` });
 
       const again = await runCli(args, { env: store.env, stdin: `${PASSWORD}\n` });
@@ -41,6 +44,34 @@ describe('create-admin', { timeout: 240_000 }, () => {
       } finally {
         await t.close();
       }
+    } finally {
+      await store.drop();
+    }
+  });
+
+  it('emails-unfolded: exit 0 when every address is canonical, else 1 with each account and why', async () => {
+    const store = await cliStore();
+    try {
+      const clean = await runCli(['emails-unfolded'], { env: store.env });
+      expect(clean, clean.stderr).toMatchObject({
+        code: 0,
+        stdout: 'every stored address is canonical\n',
+      });
+
+      // As the code before canonical addresses wrote it: lower-cased fullwidth letters.
+      const database = await store.open();
+      const [row] = await database.db
+        .insert(users)
+        .values({ email: 'ｊｏｅ@example.com', fullName: 'Joe', passwordHash: 'x' })
+        .returning({ id: users.id });
+      await database.close();
+
+      const found = await runCli(['emails-unfolded'], { env: store.env });
+      expect(found.code, found.stderr).toBe(1);
+      expect(found.stdout).toContain('1 account(s) with an address that is not canonical');
+      expect(found.stdout).toContain(
+        `${row?.id} "ｊｏｅ@example.com": canonical joe@example.com is free`,
+      );
     } finally {
       await store.drop();
     }

@@ -7,7 +7,10 @@ import type { OwnedResource } from '../owned-resources/resource.js';
 
 export const SERVICES = '/service-providers/services';
 export const CATALOG = '/services';
-export { NOWHERE } from '../owned-resources/resource.js';
+
+import { NOWHERE } from '../owned-resources/resource.js';
+
+export { NOWHERE };
 
 /** The public `Service` keys, exactly: the tsvector column and anything else stay inside. */
 export const SERVICE_KEYS = [
@@ -59,6 +62,56 @@ export async function serviceRow(t: TestContext, id: string) {
   return row;
 }
 
+const fiftyOne = Array.from({ length: 51 }, (_, i) => String(10_000 + i));
+
+/** [what is wrong, the field, its value]: each must be refused with 400 naming the field. */
+export const INVALID_SERVICE_FIELDS: Array<[string, string, unknown]> = [
+  ['empty title', 'title', ''],
+  ['blank title', 'title', ' \t '],
+  ['title over 120 characters', 'title', 't'.repeat(121)],
+  ['a line break in the title', 'title', 'Leak\nrepair'],
+  ['a NUL byte in the title', 'title', 'Leak\u0000'],
+  ['title as a number', 'title', 7],
+  ['empty description', 'description', ''],
+  ['description over 5000 characters', 'description', 'd'.repeat(5001)],
+  ['a control character in the description', 'description', 'bell \u0007'],
+  ['unknown category', 'category', 'astrology'],
+  ['category in another case', 'category', 'Plumbing'],
+  ['unknown pricing model', 'pricingModel', 'free'],
+  ['negative price', 'priceCents', -1],
+  ['fractional price', 'priceCents', 10.5],
+  ['price over the maximum', 'priceCents', 100_000_001],
+  ['price as a string', 'priceCents', '1000'],
+  ['lower-case currency', 'currency', 'usd'],
+  ['unknown currency', 'currency', 'ABC'],
+  ['gold is not a currency here', 'currency', 'XAU'],
+  ['the testing code', 'currency', 'XTS'],
+  ['a withdrawn currency', 'currency', 'HRK'],
+  ['empty currency', 'currency', ''],
+  ['null currency', 'currency', null],
+  ['no postal codes', 'postalCodes', []],
+  ['51 postal codes', 'postalCodes', fiftyOne],
+  ['the same postal code twice', 'postalCodes', ['94107', '94107']],
+  ['postal codes as a string', 'postalCodes', '94107'],
+  ['a null postal code', 'postalCodes', null],
+  ['isActive as a string', 'isActive', 'yes'],
+  ['isActive as a number', 'isActive', 1],
+  ['null isActive', 'isActive', null],
+  ['id in the body', 'id', NOWHERE],
+  ['providerId in the body', 'providerId', NOWHERE],
+  ['createdAt in the body', 'createdAt', '2020-01-01T00:00:00Z'],
+  ['the search document in the body', 'search', "'leak':1"],
+  ['an unknown field', 'featured', true],
+];
+
+export const REQUIRED_SERVICE_FIELDS = [
+  'title',
+  'description',
+  'category',
+  'pricingModel',
+  'postalCodes',
+];
+
 /** Services as the shared owned-resource suites see them. */
 export const SERVICE: OwnedResource = {
   noun: 'service',
@@ -81,6 +134,8 @@ export const SERVICE: OwnedResource = {
   createdDefaults: { currency: 'USD', isActive: true },
   replacement: serviceInput({ title: 'Taken over', priceCents: 1 }),
   change: { priceCents: 1, isActive: false },
+  invalidFields: INVALID_SERVICE_FIELDS,
+  required: REQUIRED_SERVICE_FIELDS,
   // The full-text search document is the database's own.
   internalFields: [['search', "'free':1"]],
   row: serviceRow,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectUnauthorized, GENEROUS_LIMITS, me, userRow } from '../auth/support.js';
+import { auditRows, expectUnauthorized, GENEROUS_LIMITS, me, userRow } from '../auth/support.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { createUser, login, type TestUser } from '../helpers/users.js';
 
@@ -110,5 +110,21 @@ describe('PATCH /users/me', () => {
       emailVerified: before!.emailVerified,
       isActive: before!.isActive,
     });
+  });
+});
+
+describe('the audit trail', () => {
+  it('records user.profile_updated with the names of the fields sent, never their values', async () => {
+    const user = await signedIn();
+    const res = await update('PATCH', user, { phone: '+1 555 0100', fullName: 'Pat Audited' });
+    expect(res.statusCode, res.body).toBe(200);
+    const events = (await auditRows(t, 'user.profile_updated')).filter(
+      (event) => event.subjectId === user.id,
+    );
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event).toMatchObject({ actorId: user.id, subjectId: user.id });
+    expect((event!.data as { fields: string[] }).fields.sort()).toEqual(['fullName', 'phone']);
+    expect(JSON.stringify(event)).not.toContain('555 0100');
   });
 });

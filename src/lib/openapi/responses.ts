@@ -6,7 +6,7 @@
 export interface RouteFacts {
   /** @fastify/rate-limit counts the route: RateLimit-* on its answers, Retry-After on a 429. */
   rateLimited: boolean;
-  /** A bearer guard runs first: its 401 carries a WWW-Authenticate challenge. */
+  /** A bearer guard runs first. */
   bearer: boolean;
   /** The route honours Idempotency-Key (plugins/idempotency.ts): a replay says so in a header. */
   idempotent: boolean;
@@ -24,7 +24,7 @@ export const HEADERS = {
   ),
   Location: header('The URL of the resource just created'),
   WWWAuthenticate: header(
-    'The Bearer challenge: `Bearer`, or `Bearer error="invalid_token"` for an expired token',
+    'The Bearer challenge every 401 carries: `Bearer`, or `Bearer error="invalid_token"` for an expired token',
   ),
   RetryAfter: header('Seconds to wait before trying again', seconds),
   RateLimitLimit: header('Requests allowed per window for this route and client', seconds),
@@ -86,7 +86,7 @@ export function addResponseHeaders(status: string, response: Response, facts: Ro
   }
   const headers: Record<string, unknown> = { 'X-Request-Id': ref('XRequestId') };
   if (status === '201') headers.Location = ref('Location');
-  if (status === '401' && facts.bearer) headers['WWW-Authenticate'] = ref('WWWAuthenticate');
+  if (status === '401') headers['WWW-Authenticate'] = ref('WWWAuthenticate');
   if (status === '429' || status === '503') headers['Retry-After'] = ref('RetryAfter');
   if (facts.idempotent && status.startsWith('2')) {
     headers['Idempotent-Replayed'] = ref('IdempotentReplayed');

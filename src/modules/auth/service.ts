@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import { recordAudit } from '../../kernel/audit.js';
+import { audited, recordAudit } from '../../kernel/audit.js';
 import { type Assurance, type Caller, PASSWORD_ONLY } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { canonicalEmail, isInternetDomain } from '../../lib/email.js';
@@ -15,14 +15,8 @@ import {
 } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { enqueueMail, type MailSealer, type MailWorker } from '../../mail/outbox.js';
-import {
-  alreadyRegisteredMail,
-  passwordChangedMail,
-  resetPasswordMail,
-  verifyEmailMail,
-} from '../../mail/templates.js';
+import { alreadyRegisteredMail, resetPasswordMail, verifyEmailMail } from '../../mail/templates.js';
 import type { NotificationsService } from '../notifications/service.js';
-import { voidChallenges } from '../mfa/repository.js';
 import { grantRole } from '../rbac/repository.js';
 import {
   findUserByEmail,
@@ -31,8 +25,9 @@ import {
   markEmailVerified,
   setPasswordHash,
 } from '../users/repository.js';
+import { replacePassword } from '../users/service.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { consumeOneTimeToken, issueOneTimeToken, voidOneTimeTokens } from './one-time-tokens.js';
+import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import {
   createSession,
@@ -133,7 +128,7 @@ export class AuthService {
     const { config, clock, sealer, logger } = this.deps;
     const now = this.now();
 
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, logger, context, async (tx, audit) => {
       const created = await insertUser(tx, {
         email,
         fullName: input.fullName.trim(),
@@ -161,7 +156,7 @@ export class AuthService {
             config.verifyTokenTtl / 3600,
           ),
         });
-        await recordAudit(tx, logger, context, {
+        audit({
           type: 'user.registered',
           actorId: created.id,
           subjectId: created.id,
@@ -176,7 +171,7 @@ export class AuthService {
         template: 'already_registered',
         content: alreadyRegisteredMail(config.publicAppUrl, existing.fullName, config.linkPages),
       });
-      await recordAudit(tx, logger, context, {
+      audit({
         type: 'user.register_existing_email',
         subjectId: existing.id,
       });
@@ -186,11 +181,11 @@ export class AuthService {
 
   async verifyEmail(token: string, context: RequestContext): Promise<void> {
     const now = this.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       const userId = await consumeOneTimeToken(tx, token, 'verify_email', now);
       if (!userId) throw invalidToken();
       await markEmailVerified(tx, userId);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'user.email_verified',
         actorId: userId,
         subjectId: userId,
@@ -358,12 +353,12 @@ export class AuthService {
 
   async refresh(presented: string, context: RequestContext): Promise<TokenPair> {
     const now = this.now();
-    const result = await this.db.transaction(async (tx) => {
+    const result = await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       const rotation = await rotateRefreshToken(tx, presented, this.deps.config, now);
       if (rotation.outcome === 'reuse') {
         await revokeSession(tx, rotation.sessionId, 'refresh_token_reuse', now);
         await this.deps.notifications.sessionsChanged(tx, rotation.userId);
-        await recordAudit(tx, this.deps.logger, context, {
+        audit({
           type: 'auth.refresh_reuse',
           subjectId: rotation.userId,
           data: { sessionId: rotation.sessionId },
@@ -378,10 +373,10 @@ export class AuthService {
 
   async logout(caller: Caller, context: RequestContext): Promise<void> {
     const now = this.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       await revokeSession(tx, caller.sessionId, 'logout', now);
       await this.deps.notifications.sessionsChanged(tx, caller.id);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'auth.logout',
         actorId: caller.id,
         subjectId: caller.id,
@@ -392,7 +387,7 @@ export class AuthService {
 
   async logoutAll(caller: Caller, context: RequestContext): Promise<void> {
     const now = this.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       const count = await revokeUserSessions(tx, caller.id, 'logout_all', now);
       await this.deps.notifications.sessionsChanged(tx, caller.id);
       await this.deps.notifications.notify(tx, {
@@ -401,7 +396,7 @@ export class AuthService {
         title: 'You signed out everywhere',
         body: `Every session of your account was signed out (${count}). If this was not you, change your password.`,
       });
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'auth.logout_all',
         actorId: caller.id,
         subjectId: caller.id,
@@ -421,12 +416,12 @@ export class AuthService {
     context: RequestContext,
   ): Promise<void> {
     const now = this.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       const sessions = await listLiveSessions(tx, caller.id, now);
       if (!sessions.some((session) => session.id === sessionId)) throw notFound('No such session.');
       await revokeSession(tx, sessionId, 'revoked_by_user', now);
       await this.deps.notifications.sessionsChanged(tx, caller.id);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'auth.session_revoked',
         actorId: caller.id,
         subjectId: caller.id,
@@ -440,7 +435,7 @@ export class AuthService {
     const { config, clock, sealer, logger } = this.deps;
     const email = mailbox(rawEmail);
     const now = this.now();
-    const sent = await this.db.transaction(async (tx) => {
+    const sent = await audited(this.db, logger, context, async (tx, audit) => {
       const user = await findUserByEmail(tx, email);
       if (!user?.isActive) return false;
       const token = await issueOneTimeToken(
@@ -460,7 +455,7 @@ export class AuthService {
           Math.round(config.resetTokenTtl / 60),
         ),
       });
-      await recordAudit(tx, logger, context, {
+      audit({
         type: 'user.password_reset_requested',
         subjectId: user.id,
       });
@@ -478,29 +473,18 @@ export class AuthService {
     const { config, clock, sealer, logger, hasher } = this.deps;
     assertAcceptablePassword(newPassword);
     const passwordHash = await hasher.hash(newPassword);
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, logger, context, async (tx, audit) => {
       const userId = await consumeOneTimeToken(tx, token, 'reset_password', now);
       if (!userId) throw invalidToken();
       const user = await findUserById(tx, userId);
       if (!user?.isActive) throw invalidToken();
       assertAcceptablePassword(newPassword, user.email);
-      await setPasswordHash(tx, userId, passwordHash, { verified: true });
-      await voidOneTimeTokens(tx, userId, 'password_reset', now);
-      await voidChallenges(tx, userId, now);
-      const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
-      await this.deps.notifications.sessionsChanged(tx, userId);
-      await this.deps.notifications.notify(tx, {
-        userId,
-        kind: 'security.password_reset',
-        title: 'Your password was reset',
-        body: 'Your password was reset with a link sent to your email address, and every session was signed out. If this was not you, contact support.',
+      const revoked = await replacePassword(tx, { config, clock, sealer, notifications: this.deps.notifications }, user, passwordHash, {
+        event: 'password_reset',
+        now,
+        verified: true,
       });
-      await enqueueMail(tx, sealer, clock, {
-        to: user.email,
-        template: 'password_changed',
-        content: passwordChangedMail(config.publicAppUrl, user.fullName),
-      });
-      await recordAudit(tx, logger, context, {
+      audit({
         type: 'user.password_reset',
         actorId: userId,
         subjectId: userId,

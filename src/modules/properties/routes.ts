@@ -1,28 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { callerOf } from '../../kernel/guards.js';
-import { notFound } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { propertyChanges, propertyValues } from './input.js';
-import {
-  deleteProperty,
-  findProperty,
-  insertProperty,
-  listProperties,
-  updateProperty,
-} from './repository.js';
 import { Property, PropertyInput, PropertyListQuery, PropertyPatch } from './schemas.js';
+import type { PropertiesService } from './service.js';
 
 const OWNER_ONLY = 'Only the owner sees it: any other caller gets 404.';
 
 /** /homeowners/properties: a homeowner's own properties. */
-const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const found = <T>(row: T | undefined): T => {
-    if (!row) throw notFound('No such property.');
-    return row;
-  };
-
+const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesService }> = async (
+  app,
+  { properties },
+) => {
   app.get(
     '/homeowners/properties',
     {
@@ -38,7 +28,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { limit = 20, cursor } = request.query;
-      const rows = await listProperties(app.db, callerOf(request).id, {
+      const rows = await properties.list(callerOf(request).id, {
         limit: limit + 1,
         after: decodeCursor(cursor),
       });
@@ -61,8 +51,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const values = propertyValues(request.body, app.clock.now());
-      const property = await insertProperty(app.db, callerOf(request).id, values);
+      const property = await properties.create(callerOf(request).id, request.body);
       return reply
         .code(201)
         .header('location', `/homeowners/properties/${property.id}`)
@@ -83,7 +72,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => found(await findProperty(app.db, callerOf(request).id, request.params.id)),
+    async (request) => properties.get(callerOf(request).id, request.params.id),
   );
 
   app.put(
@@ -100,10 +89,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => {
-      const values = propertyValues(request.body, app.clock.now());
-      return found(await updateProperty(app.db, callerOf(request).id, request.params.id, values));
-    },
+    async (request) => properties.replace(callerOf(request).id, request.params.id, request.body),
   );
 
   app.patch(
@@ -120,10 +106,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => {
-      const changes = propertyChanges(request.body, app.clock.now());
-      return found(await updateProperty(app.db, callerOf(request).id, request.params.id, changes));
-    },
+    async (request) => properties.change(callerOf(request).id, request.params.id, request.body),
   );
 
   app.delete(
@@ -140,8 +123,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const deleted = await deleteProperty(app.db, callerOf(request).id, request.params.id);
-      if (!deleted) throw notFound('No such property.');
+      await properties.delete(callerOf(request).id, request.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { recordAudit } from '../../kernel/audit.js';
+import { audited } from '../../kernel/audit.js';
 import { canonicalEmail } from '../../lib/email.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
@@ -34,7 +34,7 @@ export async function ensureAdmin(
   if (needsPassword) assertAcceptablePassword(input.password, email);
   const passwordHash = needsPassword ? await hasher.hash(input.password) : undefined;
 
-  return db.transaction(async (tx) => {
+  return audited(db, logger, null, async (tx, audit) => {
     let created = false;
     if (passwordHash) {
       const row = await insertUser(tx, {
@@ -55,7 +55,7 @@ export async function ensureAdmin(
     const granted = await grantRole(tx, user.id, ADMIN_ROLE);
     if (granted) await voidOneTimeTokens(tx, user.id, 'role_granted', now);
     if (!created && !claimed && !granted) return 'unchanged';
-    await recordAudit(tx, logger, null, {
+    audit({
       type: 'admin.bootstrapped',
       subjectId: user.id,
       data: claimed ? { created, granted, claimed } : { created, granted },

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { type AuditFilter, listAuditEvents, recordAudit } from '../../kernel/audit.js';
+import { type AuditFilter, audited, listAuditEvents } from '../../kernel/audit.js';
 import type { Clock } from '../../lib/clock.js';
 import { badRequest, notFound } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
@@ -40,11 +40,11 @@ export class AdminService {
   /** Idempotent: granting a role the user already holds changes nothing and records nothing. */
   async grant(actorId: string, userId: string, role: string, context: RequestContext) {
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.logger, context, async (tx, audit) => {
       if (!(await findUserById(tx, userId))) throw notFound('No such user.');
       if (await grantRole(tx, userId, role)) {
         await voidOneTimeTokens(tx, userId, 'role_granted', now);
-        await recordAudit(tx, this.logger, context, {
+        audit({
           type: 'role.granted',
           actorId,
           subjectId: userId,
@@ -56,12 +56,12 @@ export class AdminService {
 
   async revoke(actorId: string, userId: string, role: string, context: RequestContext) {
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.logger, context, async (tx, audit) => {
       if (!(await findUserById(tx, userId))) throw notFound('No such user.');
       if (role === ADMIN_ROLE) await assertNotLastAdmin(tx, userId);
       if (await revokeRole(tx, userId, role)) {
         await voidOneTimeTokens(tx, userId, 'role_revoked', now);
-        await recordAudit(tx, this.logger, context, {
+        audit({
           type: 'role.revoked',
           actorId,
           subjectId: userId,

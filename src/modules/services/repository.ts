@@ -64,77 +64,38 @@ export async function insertService(
   return row;
 }
 
-/**
- * What the other modules tie to a service (the marketplace's live quotes): `withdrawn` runs in
- * the transaction that deactivates or deletes it. The composition root wires it.
- */
-export type OnServiceWithdrawn = (tx: Db, serviceId: string) => Promise<void>;
-
-export async function replaceService(
-  db: Db,
+/** The service with its row locked until the transaction ends: for a change that depends on it. */
+export async function findServiceForUpdate(
+  tx: Db,
   providerId: string,
   id: string,
-  values: ServiceValues,
-  onWithdrawn?: OnServiceWithdrawn,
 ): Promise<ServiceRow | undefined> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(services)
-      .set(values)
-      .where(owned(providerId, id))
-      .returning(serviceColumns);
-    if (row && !row.isActive) await onWithdrawn?.(tx, row.id);
-    return row;
-  });
+  const [row] = await tx
+    .select(serviceColumns)
+    .from(services)
+    .where(owned(providerId, id))
+    .for('update');
+  return row;
 }
 
-/**
- * Reads the service, lets `change` derive (and check) the update from it, and writes it, with the
- * row locked in between: a concurrent change cannot slip in and break what `change` checked.
- */
-export async function changeService(
+export async function updateService(
   db: Db,
   providerId: string,
   id: string,
-  change: (current: ServiceRow) => Partial<ServiceValues>,
-  onWithdrawn?: OnServiceWithdrawn,
+  changes: Partial<ServiceValues>,
 ): Promise<ServiceRow | undefined> {
-  return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select(serviceColumns)
-      .from(services)
-      .where(owned(providerId, id))
-      .for('update');
-    if (!current) return undefined;
-    const [row] = await tx
-      .update(services)
-      .set(change(current))
-      .where(owned(providerId, id))
-      .returning(serviceColumns);
-    if (row && !row.isActive) await onWithdrawn?.(tx, row.id);
-    return row;
-  });
+  const [row] = await db
+    .update(services)
+    .set(changes)
+    .where(owned(providerId, id))
+    .returning(serviceColumns);
+  return row;
 }
 
-export async function deleteService(
-  db: Db,
-  providerId: string,
-  id: string,
-  onWithdrawn?: OnServiceWithdrawn,
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select({ id: services.id })
-      .from(services)
-      .where(owned(providerId, id))
-      .for('update');
-    if (!current) return false;
-    // Before the delete: the foreign keys then forget which quotes named the service.
-    await onWithdrawn?.(tx, id);
-    const rows = await tx
-      .delete(services)
-      .where(owned(providerId, id))
-      .returning({ id: services.id });
-    return rows.length > 0;
-  });
+export async function deleteService(db: Db, providerId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(services)
+    .where(owned(providerId, id))
+    .returning({ id: services.id });
+  return rows.length > 0;
 }

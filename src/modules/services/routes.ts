@@ -1,44 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { callerOf } from '../../kernel/guards.js';
-import { notFound } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
-import { serviceChanges, serviceValues } from './input.js';
-import {
-  changeService,
-  deleteService,
-  findService,
-  insertService,
-  listServices,
-  type OnServiceWithdrawn,
-  replaceService,
-  type ServiceRow,
-} from './repository.js';
 import { Service, ServiceInput, ServiceListQuery, ServicePatch } from './schemas.js';
+import type { ServicesService } from './service.js';
 
 const OWNER_ONLY = 'Only the provider who owns it sees it: any other caller gets 404.';
 const PRICE_RULE = '`priceCents` is required unless `pricingModel` is "quote" (400 otherwise).';
 
-export interface ServicesRoutesOptions {
-  /** Deactivating or deleting a service withdraws what others tie to it (the marketplace's quotes). */
-  withdrawn?: { run: OnServiceWithdrawn; afterCommit(): void };
-}
-
 /** /service-providers/services: a provider's own services, active or not. */
-const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
+const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> = async (
   app,
-  { withdrawn },
+  { services },
 ) => {
-  const settled = <T>(result: T): T => {
-    withdrawn?.afterCommit();
-    return result;
-  };
-  const found = <T>(row: T | undefined): T => {
-    if (!row) throw notFound('No such service.');
-    return row;
-  };
-
   app.get(
     '/service-providers/services',
     {
@@ -54,7 +29,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
     },
     async (request) => {
       const { limit = 20, cursor } = request.query;
-      const rows = await listServices(app.db, callerOf(request).id, {
+      const rows = await services.list(callerOf(request).id, {
         limit: limit + 1,
         after: decodeCursor(cursor),
       });
@@ -76,11 +51,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const service = await insertService(
-        app.db,
-        callerOf(request).id,
-        serviceValues(request.body),
-      );
+      const service = await services.create(callerOf(request).id, request.body);
       return reply
         .code(201)
         .header('location', `/service-providers/services/${service.id}`)
@@ -101,7 +72,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => found(await findService(app.db, callerOf(request).id, request.params.id)),
+    async (request) => services.get(callerOf(request).id, request.params.id),
   );
 
   app.put(
@@ -118,17 +89,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => {
-      const values = serviceValues(request.body);
-      const row = await replaceService(
-        app.db,
-        callerOf(request).id,
-        request.params.id,
-        values,
-        withdrawn?.run,
-      );
-      return settled(found(row));
-    },
+    async (request) => services.replace(callerOf(request).id, request.params.id, request.body),
   );
 
   app.patch(
@@ -145,13 +106,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const change = (current: ServiceRow) => serviceChanges(request.body, current);
-      return settled(
-        found(await changeService(app.db, callerOf(request).id, id, change, withdrawn?.run)),
-      );
-    },
+    async (request) => services.change(callerOf(request).id, request.params.id, request.body),
   );
 
   app.delete(
@@ -168,14 +123,8 @@ const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const deleted = await deleteService(
-        app.db,
-        callerOf(request).id,
-        request.params.id,
-        withdrawn?.run,
-      );
-      if (!deleted) throw notFound('No such service.');
-      return settled(reply.code(204).send(null));
+      await services.delete(callerOf(request).id, request.params.id);
+      return reply.code(204).send(null);
     },
   );
 };

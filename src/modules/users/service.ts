@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import { recordAudit } from '../../kernel/audit.js';
+import { audited } from '../../kernel/audit.js';
 import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { badRequest, notFound } from '../../lib/errors.js';
@@ -46,6 +46,54 @@ export interface UsersServiceDeps {
 
 export type ProfileChanges = { fullName?: string; phone?: string | null };
 
+/**
+ * Sets a new password in the caller's transaction, with what a new password means for the account:
+ * its outstanding links are void, every session but `keepSessionId` ends, and its owner is mailed a
+ * notice. The password change (POST /users/me/password) and the reset link share it. Returns how
+ * many sessions ended.
+ */
+export async function replacePassword(
+  tx: Db,
+  deps: Pick<UsersServiceDeps, 'config' | 'clock' | 'sealer' | 'notifications'>,
+  user: { id: string; email: string; fullName: string },
+  passwordHash: string,
+  options: {
+    event: 'password_changed' | 'password_reset';
+    now: Date;
+    keepSessionId?: string;
+    /** A reset link proves the mailbox, so the email counts as verified from then on. */
+    verified?: true;
+  },
+): Promise<number> {
+  const { event, now } = options;
+  await setPasswordHash(tx, user.id, passwordHash, { verified: options.verified });
+  await voidOneTimeTokens(tx, user.id, event, now);
+  // A sign-in begun with the old password must not finish after it changed.
+  await voidChallenges(tx, user.id, now);
+  const revoked = await revokeUserSessions(tx, user.id, event, now, options.keepSessionId);
+  await deps.notifications.sessionsChanged(tx, user.id);
+  await deps.notifications.notify(tx, { userId: user.id, ...SECURITY_NOTICES[event] });
+  await enqueueMail(tx, deps.sealer, deps.clock, {
+    to: user.email,
+    template: 'password_changed',
+    content: passwordChangedMail(deps.config.publicAppUrl, user.fullName),
+  });
+  return revoked;
+}
+
+const SECURITY_NOTICES = {
+  password_changed: {
+    kind: 'security.password_changed',
+    title: 'Your password was changed',
+    body: 'Your password was changed and every other session was signed out. If this was not you, reset your password at once.',
+  },
+  password_reset: {
+    kind: 'security.password_reset',
+    title: 'Your password was reset',
+    body: 'Your password was reset with a link sent to your email address, and every session was signed out. If this was not you, contact support.',
+  },
+} as const;
+
 const trimmed = (changes: ProfileChanges): ProfileChanges => ({
   ...(changes.fullName !== undefined && { fullName: changes.fullName.trim() }),
   ...(changes.phone !== undefined && { phone: changes.phone?.trim() ?? null }),
@@ -78,9 +126,9 @@ export class UsersService {
     context: RequestContext,
   ): Promise<UserView> {
     const clean = trimmed(changes);
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       await updateProfile(tx, caller.id, clean);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'user.profile_updated',
         actorId: caller.id,
         subjectId: caller.id,
@@ -102,31 +150,13 @@ export class UsersService {
     assertAcceptablePassword(newPassword, caller.email);
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
-    await this.db.transaction(async (tx) => {
-      await setPasswordHash(tx, caller.id, passwordHash);
-      await voidOneTimeTokens(tx, caller.id, 'password_changed', now);
-      // A sign-in begun with the old password must not finish after it changed.
-      await voidChallenges(tx, caller.id, now);
-      const revoked = await revokeUserSessions(
-        tx,
-        caller.id,
-        'password_changed',
+    await audited(this.db, logger, context, async (tx, audit) => {
+      const revoked = await replacePassword(tx, { config, clock, sealer, notifications: this.deps.notifications }, caller, passwordHash, {
+        event: 'password_changed',
         now,
-        caller.sessionId,
-      );
-      await this.deps.notifications.sessionsChanged(tx, caller.id);
-      await this.deps.notifications.notify(tx, {
-        userId: caller.id,
-        kind: 'security.password_changed',
-        title: 'Your password was changed',
-        body: 'Your password was changed and every other session was signed out. If this was not you, reset your password at once.',
+        keepSessionId: caller.sessionId,
       });
-      await enqueueMail(tx, sealer, clock, {
-        to: caller.email,
-        template: 'password_changed',
-        content: passwordChangedMail(config.publicAppUrl, caller.fullName),
-      });
-      await recordAudit(tx, logger, context, {
+      audit({
         type: 'user.password_changed',
         actorId: caller.id,
         subjectId: caller.id,
@@ -143,13 +173,13 @@ export class UsersService {
   async deleteAccount(caller: Caller, password: string, context: RequestContext): Promise<void> {
     await this.assertPassword(caller.id, password, '/body/password');
     const now = this.deps.clock.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
       await this.deps.onAccountClosing?.(tx, caller.id, context);
       await this.deps.notifications.sessionsChanged(tx, caller.id);
       await deleteUser(tx, caller.id);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: 'user.deleted',
         actorId: caller.id,
         subjectId: caller.id,
@@ -170,7 +200,7 @@ export class UsersService {
     context: RequestContext,
   ): Promise<UserView> {
     const now = this.deps.clock.now();
-    await this.db.transaction(async (tx) => {
+    await audited(this.db, this.deps.logger, context, async (tx, audit) => {
       const user = await findUserById(tx, userId);
       if (!user) throw notFound('No such user.');
       if (user.isActive === isActive) return;
@@ -183,7 +213,7 @@ export class UsersService {
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
-      await recordAudit(tx, this.deps.logger, context, {
+      audit({
         type: isActive ? 'user.enabled' : 'user.disabled',
         actorId,
         subjectId: userId,

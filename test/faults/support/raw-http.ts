@@ -1,12 +1,9 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { within } from '../../helpers/net.js';
+import { parseHttpResponse as parse, type RawResponse } from '../../helpers/raw.js';
 
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { RawResponse };
 
 /**
  * An HTTP/1.1 request written by hand on its own TCP socket, so a test controls exactly when each
@@ -116,24 +113,6 @@ export class RawRequest {
   destroy(): void {
     this.socket.destroy();
   }
-}
-
-function parse(buffer: Buffer): RawResponse | undefined {
-  const end = buffer.indexOf('\r\n\r\n');
-  if (end < 0) return undefined;
-  const [statusLine = '', ...lines] = buffer.subarray(0, end).toString('latin1').split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  const length = Number(headers['content-length'] ?? 0);
-  if (buffer.length < end + 4 + length) return undefined;
-  return {
-    status: Number(statusLine.split(' ')[1]),
-    headers,
-    body: buffer.subarray(end + 4, end + 4 + length).toString('utf8'),
-  };
 }
 
 /**
