@@ -3,6 +3,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processTree } from './cpu.js';
 
 /**
  * Every process the bench starts goes through here, so that all of them die with the bench,
@@ -133,16 +134,21 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
-/** Samples a process's RSS every `everyMs` and keeps the peak. */
+/** RSS of a process and its descendants (a WEB_CONCURRENCY=2 server's primary and workers). */
+export function treeRssMb(pid: number): number {
+  return processTree(pid).reduce((sum, member) => sum + (rssMb(member) ?? 0), 0);
+}
+
+/** Samples the RSS of a process and its descendants every `everyMs` and keeps the peak. */
 export function rssSampler(pid: number, everyMs = 200) {
-  let peak = rssMb(pid) ?? 0;
+  let peak = treeRssMb(pid);
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid) ?? 0);
+    peak = Math.max(peak, treeRssMb(pid));
   }, everyMs);
   return {
     stop(): number {
       clearInterval(timer);
-      return Math.max(peak, rssMb(pid) ?? 0);
+      return Math.max(peak, treeRssMb(pid));
     },
   };
 }

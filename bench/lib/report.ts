@@ -40,6 +40,14 @@ export interface Report {
   bcrypt?: BcryptRate;
   bcryptOneAtATime?: BcryptRate;
   comparisons: Record<string, unknown>;
+  /** After all the load: the app's and the floor's RSS, and the app's V8 heap (its /metrics). */
+  memory?: {
+    appRssMb?: number;
+    floorRssMb?: number;
+    appHeapUsedMb?: number;
+    appHeapTotalMb?: number;
+    appExternalMb?: number;
+  };
   notes: string[];
 }
 
@@ -59,12 +67,12 @@ function problems(s: ScenarioResult): string {
 export function scenarioTable(scenarios: ScenarioResult[]): string {
   const rows = scenarios.map((s) =>
     s.status === 'ok'
-      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${problems(s)} | ${fixed(s.rssMb)} MB |`
-      : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | |`,
+      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${fixed(s.cpuUs)} | ${fixed(s.pgCpuUs)} | ${problems(s)} | ${fixed(s.rssMb)} MB |`
+      : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | | | |`,
   );
   return [
-    '| scenario | conns | requests/s | p50 | p90 | p99 | errors + non-2xx | server RSS (peak) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | conns | requests/s | p50 | p90 | p99 | server CPU µs/req | PostgreSQL CPU µs/req | errors + non-2xx | server RSS (peak) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -87,7 +95,7 @@ export function markdown(report: Report, summary: string[]): string {
     '',
     scenarioTable(report.scenarios),
     '',
-    'requests/s: median of the measured runs (every run is in latest.json); latencies: median of the runs’ percentiles (autocannon, 1 ms resolution); RSS: the server process’s peak VmRSS during the runs.',
+    'requests/s: median of the measured runs (every run is in latest.json); latencies: median of the runs’ percentiles (autocannon, 1 ms resolution); CPU µs/req: CPU time (user + system, from /proc) per answered request, median of the runs, of the server (all its processes) and of the PostgreSQL backends connected to the bench database; RSS: the peak VmRSS of the server’s processes (summed) during the runs.',
     '',
     '## Summary',
     '',
