@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { deepCursor, login, sessionIdOf, userId } from './lib/api.js';
 import { bcryptCompareRate } from './lib/bcrypt-rate.js';
@@ -8,6 +7,7 @@ import { rssMb, type Server, stop, stopAll } from './lib/children.js';
 import { countPostgresCpuOf } from './lib/cpu.js';
 import { BENCH_DB, databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { probe, runGroup, runTogether } from './lib/load.js';
+import { runMeta, sampleLoad } from './lib/meta.js';
 import { benchOptions } from './lib/options.js';
 import { profileRun, RAW_PROFILES } from './lib/profiling.js';
 import { type Report, scenarioTable, writeReport } from './lib/report.js';
@@ -50,36 +50,8 @@ const loginTiming = {
   runs: options.loginRuns,
 };
 
-const git = (...args: string[]) => {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
-
 const report: Report = {
-  meta: {
-    date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD'),
-    dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
-    node: process.version,
-    cores: os.cpus().length,
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage: { start: os.loadavg() },
-    quick: options.quick,
-    settings: {
-      connections: options.connections,
-      loginConnections: options.loginConnections,
-      warmupSeconds: options.warmupSeconds,
-      runSeconds: options.runSeconds,
-      runs: options.runs,
-      loginRunSeconds: options.loginRunSeconds,
-      loginRuns: options.loginRuns,
-      bcryptCost: 12,
-    },
-  },
+  meta: runMeta(options),
   startup: { idleRssMb: {}, samples: {} },
   scenarios: [],
   comparisons: {},
@@ -349,8 +321,7 @@ async function main() {
   console.log(`  ${JSON.stringify(report.startup)}`);
 }
 
-const loadSamples: number[] = [];
-const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0] ?? 0), 5_000);
+const load = sampleLoad(report.meta);
 let failed = false;
 try {
   await main();
@@ -361,23 +332,10 @@ try {
 } finally {
   await cleanup(failed);
 }
-clearInterval(loadSampler);
-report.meta.loadAverage.end = os.loadavg();
-if (loadSamples.length) {
-  const mean = loadSamples.reduce((sum, n) => sum + n, 0) / loadSamples.length;
-  report.meta.loadAverage.oneMinuteMean = Math.round(mean * 10) / 10;
-  report.meta.loadAverage.oneMinuteMax = Math.max(...loadSamples);
-}
-const busiest = Math.max(
-  report.meta.loadAverage.start[0] ?? 0,
-  report.meta.loadAverage.end[0] ?? 0,
-  ...loadSamples,
+const busy = load.stop(
+  'the interleaved comparisons (floor ratios, CPU per request, header cost) hold up better.',
 );
-if (busiest > report.meta.cores) {
-  report.notes.unshift(
-    `The machine was busy with other work (1-minute load average up to ${busiest.toFixed(1)} on ${report.meta.cores} cores): absolute figures are low and noisy; the interleaved comparisons (floor ratio, header cost) hold up better.`,
-  );
-}
+if (busy) report.notes.unshift(busy);
 report.notes.push(
   'The load generator (autocannon) runs on the same machine as the servers and PostgreSQL, so all share the cores.',
   'Rate limits are raised (RATE_LIMIT_WINDOW=1, RATE_LIMIT_GLOBAL_MAX=1000000, ...) so that no 429 is measured; the limiter still runs on every request. ACCESS_TOKEN_TTL=3600 so one login lasts the run.',

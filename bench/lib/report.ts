@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BcryptRate } from './bcrypt-rate.js';
 import type { ScenarioResult } from './load.js';
+import { metaLine, type RunMeta, settingsLines } from './meta.js';
 
 export interface StartupFigures {
   /** Spawn to /health/ready 200, in ms (median of the repeats). */
@@ -20,19 +21,7 @@ export interface StartupFigures {
 }
 
 export interface Report {
-  meta: {
-    date: string;
-    commit: string;
-    dirty: boolean;
-    node: string;
-    cores: number;
-    cpu: string;
-    memoryGb: number;
-    /** os.loadavg() at start and end; the 1-minute figure sampled every 5 s in between. */
-    loadAverage: { start: number[]; end?: number[]; oneMinuteMean?: number; oneMinuteMax?: number };
-    quick: boolean;
-    settings: Record<string, unknown>;
-  };
+  meta: RunMeta;
   seed?: { counts: Record<string, number>; seconds: number };
   startup: StartupFigures;
   scenarios: ScenarioResult[];
@@ -82,16 +71,9 @@ export function markdown(report: Report, summary: string[]): string {
   return [
     `# Homefront benchmark${meta.quick ? ' (quick smoke run)' : ''}`,
     '',
-    `${meta.date} · commit \`${meta.commit}\`${meta.dirty ? ' (with uncommitted changes)' : ''} · Node ${meta.node} · ${meta.cores} cores (${meta.cpu}) · ${meta.memoryGb} GB · load average at start ${meta.loadAverage.start.map((n) => n.toFixed(1)).join(' / ')}${meta.loadAverage.end ? `, at end ${meta.loadAverage.end.map((n) => n.toFixed(1)).join(' / ')}` : ''}${meta.loadAverage.oneMinuteMax === undefined ? '' : ` (1-minute load during the run: mean ${meta.loadAverage.oneMinuteMean?.toFixed(1)}, max ${meta.loadAverage.oneMinuteMax.toFixed(1)})`}`,
+    metaLine(meta),
     '',
-    `Settings: ${Object.entries(meta.settings)
-      .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
-      .join(', ')}.`,
-    report.seed
-      ? `Seed: ${Object.entries(report.seed.counts)
-          .map(([key, value]) => `${value.toLocaleString('en-US')} ${key}`)
-          .join(', ')} in ${report.seed.seconds.toFixed(1)} s.`
-      : '',
+    ...settingsLines(meta, report.seed),
     '',
     scenarioTable(report.scenarios),
     '',
