@@ -24,12 +24,19 @@ describe('20 concurrent accepts on one request', () => {
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => accept(t, owner, requestId, quoteIds[i % 4]!)),
     );
-    const statuses = answers.map((res) => res.statusCode).sort();
-    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
-    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
-    for (const res of answers.filter((r) => r.statusCode === 409)) {
-      expect(res.json().code).toBe('request_closed');
+    const winners = answers.filter((res) => res.statusCode === 201);
+    const losers = answers.filter((res) => res.statusCode !== 201);
+    const why = losers.map((res) => `${res.statusCode} ${res.body.slice(0, 200)}`).join('\n');
+    expect(winners, why).toHaveLength(1);
+    // A loser waits for the winner's row lock and is told the request is closed, or, when the
+    // pool had no connection for it in time (a loaded machine), 503 with Retry-After: never a
+    // second booking, never a 500.
+    for (const res of losers) {
+      expect([409, 503], why).toContain(res.statusCode);
+      const code = res.statusCode === 409 ? 'request_closed' : 'service_unavailable';
+      expect(res.json().code, why).toBe(code);
     }
+    expect(losers.filter((res) => res.statusCode === 409).length, why).toBeGreaterThan(0);
     expect(
       await count(t, sql`select count(*)::int as n from bookings where request_id = ${requestId}`),
     ).toBe(1);
@@ -93,5 +100,5 @@ describe.skipIf(!onPostgres)('two instances, one database (PostgreSQL only)', ()
         sql`select count(*)::int as n from jobs where name = 'marketplace.booking.autoconfirm' and state = 'done' and attempts = 1`,
       ),
     ).toBe(8);
-  });
+  }, 120_000);
 });

@@ -260,8 +260,9 @@ export class MarketplaceService {
       const quote = await findQuote(tx, quoteId);
       if (!quote || quote.requestId !== requestId) throw notFound('No such quote.');
       if (request.state !== 'open') throw requestClosed(`The request is ${request.state}.`);
+      // Past its validUntil it is expired, whether or not its timer has run yet.
+      if (quote.state === 'expired' || quote.validUntil <= act.now) throw quoteExpired();
       if (quote.state !== 'live') throw invalidState(`The quote is ${quote.state}.`);
-      if (quote.validUntil <= act.now) throw quoteExpired();
       const outcome: Outcome = {};
       const row = await this.fire(tx, 'quote.accept', quoteId, act, {}, outcome);
       if (!row || !outcome.bookingId) throw invalidState('The quote is no longer live.');
