@@ -217,6 +217,9 @@ export function marketplaceMail(
     text: `${lines.join('\n\n')}\n\n${link}\n`,
     html: layout(text.subject, lines, { label: 'Open in Homefront', href: link }),
     link,
+  };
+}
+
 export function mfaResetMail(appUrl: string, name: string): MailContent {
   const reset = `${appUrl}/forgot-password`;
   const lines = [

@@ -479,11 +479,17 @@ export class AuthService {
       const user = await findUserById(tx, userId);
       if (!user?.isActive) throw invalidToken();
       assertAcceptablePassword(newPassword, user.email);
-      const revoked = await replacePassword(tx, { config, clock, sealer, notifications: this.deps.notifications }, user, passwordHash, {
-        event: 'password_reset',
-        now,
-        verified: true,
-      });
+      const revoked = await replacePassword(
+        tx,
+        { config, clock, sealer, notifications: this.deps.notifications },
+        user,
+        passwordHash,
+        {
+          event: 'password_reset',
+          now,
+          verified: true,
+        },
+      );
       audit({
         type: 'user.password_reset',
         actorId: userId,

@@ -58,7 +58,10 @@ export class ServicesService {
     return this.settled(
       found(
         await this.deps.db.transaction(async (tx) =>
-          this.withdrawnIfInactive(tx, await updateService(tx, providerId, id, serviceValues(input))),
+          this.withdrawnIfInactive(
+            tx,
+            await updateService(tx, providerId, id, serviceValues(input)),
+          ),
         ),
       ),
     );

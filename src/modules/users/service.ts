@@ -11,8 +11,8 @@ import { passwordChangedMail } from '../../mail/templates.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
-import type { NotificationsService } from '../notifications/service.js';
 import { voidChallenges } from '../mfa/repository.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import {
   deleteUser,
@@ -151,11 +151,17 @@ export class UsersService {
     const passwordHash = await hasher.hash(newPassword);
     const now = clock.now();
     await audited(this.db, logger, context, async (tx, audit) => {
-      const revoked = await replacePassword(tx, { config, clock, sealer, notifications: this.deps.notifications }, caller, passwordHash, {
-        event: 'password_changed',
-        now,
-        keepSessionId: caller.sessionId,
-      });
+      const revoked = await replacePassword(
+        tx,
+        { config, clock, sealer, notifications: this.deps.notifications },
+        caller,
+        passwordHash,
+        {
+          event: 'password_changed',
+          now,
+          keepSessionId: caller.sessionId,
+        },
+      );
       audit({
         type: 'user.password_changed',
         actorId: caller.id,
