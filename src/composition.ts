@@ -18,6 +18,7 @@ import { CatalogReader } from './modules/services/catalog.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
 import { loadCaller, touchSession } from './modules/users/caller.js';
+import { EmailChangeService } from './modules/users/email-change.js';
 import usersRoutes from './modules/users/routes.js';
 import { UsersService } from './modules/users/service.js';
 
@@ -32,6 +33,7 @@ export interface Services {
   passwords: PasswordHasher;
   auth: AuthService;
   users: UsersService;
+  emailChanges: EmailChangeService;
   admin: AdminService;
   catalog: CatalogReader;
 }
@@ -71,6 +73,14 @@ export function buildServices(
       logger,
     }),
     users: new UsersService({ db, config, clock, hasher: passwords, ...mailing, logger }),
+    emailChanges: new EmailChangeService({
+      db,
+      config,
+      clock,
+      hasher: passwords,
+      ...mailing,
+      logger,
+    }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
   };
@@ -84,8 +94,8 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes, { auth: services.auth });
   await app.register(sessionRoutes, { auth: services.auth });
-  await app.register(accountPages, { auth: services.auth });
-  await app.register(usersRoutes, { users: services.users });
+  await app.register(accountPages, { auth: services.auth, emailChanges: services.emailChanges });
+  await app.register(usersRoutes, { users: services.users, emailChanges: services.emailChanges });
   await app.register(adminRoutes, { admin: services.admin, users: services.users });
   await app.register(propertiesRoutes);
   await app.register(servicesRoutes);

@@ -14,6 +14,7 @@ const OWNERS: Record<string, string> = {
   sessions: 'modules/auth/',
   refreshTokens: 'modules/auth/',
   oneTimeTokens: 'modules/auth/',
+  emailChanges: 'modules/users/',
   properties: 'modules/properties/',
   services: 'modules/services/',
   auditEvents: 'kernel/audit.ts',

@@ -58,6 +58,10 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /reset-password': row('public', 400),
   'POST /reset-password': row('public', 415),
   'GET /forgot-password': row('public', 200),
+  'GET /confirm-email-change': row('public', 400),
+  'POST /confirm-email-change': row('public', 415),
+  'GET /revert-email-change': row('public', 400),
+  'POST /revert-email-change': row('public', 415),
   'POST /forgot-password': row('public', 415),
 
   // Authenticated endpoints: sessions and one's own account
@@ -69,6 +73,11 @@ export const CONTRACT: Record<string, ContractRow> = {
   'PUT /users/me': row('signed-in', 400),
   'PATCH /users/me': row('signed-in', 400),
   'POST /users/me/password': row('signed-in', 400),
+  // Email change (issue 18): the request needs the session and the password; the links in the
+  // two mails carry their own one-time token, so confirm and revert are public.
+  'POST /users/me/email': row('signed-in', 400),
+  'POST /users/me/email/confirm': row('public', 400),
+  'POST /users/me/email/revert': row('public', 400),
   'DELETE /users/me': row('signed-in', 400),
 
   // Properties: the collection's permission guards the items too; someone else's id is a 404.
