@@ -16,6 +16,7 @@ import auth from './plugins/auth.js';
 import { clientErrorHandler } from './plugins/client-errors.js';
 import corsPolicy from './plugins/cors.js';
 import errors, { sendProblem } from './plugins/errors.js';
+import idempotency from './plugins/idempotency.js';
 import jobs from './plugins/jobs.js';
 import mail from './plugins/mail.js';
 import metrics from './plugins/metrics.js';
@@ -129,6 +130,8 @@ export async function buildApp(config: Config, deps: AppDeps) {
   const accessTokens = new AccessTokens(config, app.clock);
   app.decorate('accessTokens', accessTokens);
   await app.register(auth, callerSource(app.database, accessTokens));
+  // After auth: a route's idempotency keys are scoped to the caller its guard loads.
+  await app.register(idempotency);
   await app.register(openapi);
   await app.register(metrics);
   await app.register(jobs);

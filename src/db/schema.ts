@@ -413,3 +413,44 @@ export const serviceAreas = pgTable(
     index('service_areas_service_idx').on(t.serviceId),
   ],
 );
+
+export type IdempotencyState = 'pending' | 'done';
+
+/**
+ * Idempotency keys (src/kernel/idempotency.ts): the first answer to a creating POST that carried
+ * an `Idempotency-Key`, per user and key, so that a retry gets that answer instead of a second
+ * effect. A `pending` row is a request in flight, leased until `lockedUntil`; a `done` row holds
+ * the response. Rows live 24 hours (`expiresAt`); the retention job deletes them after that.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    /** SHA-256 of the canonical JSON of the request body. */
+    fingerprint: text('fingerprint').notNull(),
+    state: text('state').$type<IdempotencyState>().notNull().default('pending'),
+    /** A new UUID per claim: only the request holding the current claim records the response. */
+    claim: uuid('claim').notNull(),
+    lockedUntil: tstz('locked_until').notNull(),
+    statusCode: integer('status_code'),
+    responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
+    responseBody: text('response_body'),
+    createdAt: tstz('created_at').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('idempotency_keys_user_key').on(t.userId, t.key),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+    check('idempotency_keys_state', sql`${t.state} in ('pending', 'done')`),
+    check(
+      'idempotency_keys_done_has_response',
+      sql`${t.state} = 'pending' or ${t.statusCode} is not null`,
+    ),
+  ],
+);

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'request_timeout'
   | 'conflict'
   | 'invalid_state'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
@@ -47,6 +49,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   request_timeout: 'Request timeout',
   conflict: 'Conflict',
   invalid_state: 'Invalid state',
+  idempotency_key_in_use: 'Idempotency key in use',
+  idempotency_key_reused: 'Idempotency key reused',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',

@@ -45,6 +45,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Payload too large',
   415: 'Unsupported media type',
+  422: 'The Idempotency-Key was already used for a different request',
   429: 'Too many requests',
   500: 'Internal error',
   503: 'Service unavailable',

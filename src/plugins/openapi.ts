@@ -38,10 +38,15 @@ async function openapi(app: FastifyInstance) {
     const routeFacts: RouteFacts = {
       rateLimited: route.config?.rateLimit !== false,
       bearer: (route.config?.auth ?? 'public') !== 'public',
+      idempotent: route.config?.idempotent === true,
     };
     for (const method of methods) facts.set(routeKey(method, route.url), routeFacts);
     if (!route.schema || route.schema.hide) return;
     if (!routeFacts.bearer) route.schema.security = [];
+    if (routeFacts.idempotent) {
+      // Key in flight (409) and key reused for another request (422): see plugins/idempotency.ts.
+      route.schema.response = { ...errors(409, 422), ...(route.schema.response as object) };
+    }
     if (methods.some((method) => BODY_METHODS.has(method))) {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;
       route.schema.response = { ...bodyErrors(response), ...response };

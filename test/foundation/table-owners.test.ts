@@ -20,6 +20,7 @@ const OWNERS: Record<string, string> = {
   auditEvents: 'kernel/audit.ts',
   jobs: 'jobs/',
   mailOutbox: 'mail/',
+  idempotencyKeys: 'kernel/idempotency.ts',
 };
 
 const SRC = path.resolve('src');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Skip the SMTP server: mail goes to the outbox folder. */
   noSmtp?: boolean;
+  /** Test-only routes, registered after the app's own (with every plugin's hooks) before ready. */
+  routes?: (app: FastifyInstance) => Promise<unknown> | unknown;
 }
 
 /** A fresh, migrated database of this test file's own: a clone on PostgreSQL, or a PGlite copy. */
@@ -71,6 +74,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
       : await freshDatabase(config, logger);
   const clock = new ManualClock();
   const app = await buildApp(config, { database: fresh.database, clock, logger });
+  if (options.routes) await options.routes(app as unknown as FastifyInstance);
   await app.ready();
   await app.untilStarted();
   return {

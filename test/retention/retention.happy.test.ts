@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auditEvents,
+  idempotencyKeys,
   jobs,
   mailOutbox,
   oneTimeTokens,
@@ -149,6 +150,33 @@ beforeAll(async () => {
     note('jobs', row!.id, job.deleted);
   }
 
+  // Idempotency keys carry their expiry (24 h after first use): gone once it has passed.
+  const hoursAhead = (hours: number) => new Date(t.clock.now().getTime() + hours * 3_600_000);
+  for (const [i, key] of [
+    { expires: -24, state: 'done', deleted: true },
+    { expires: 0.5, state: 'pending', deleted: true }, // passed by the run, an hour from now
+    { expires: 2, state: 'done', deleted: false },
+    { expires: 23, state: 'pending', deleted: false },
+  ].entries()) {
+    const [row] = await t.app.db
+      .insert(idempotencyKeys)
+      .values({
+        userId,
+        key: `key-${i}`,
+        method: 'POST',
+        path: '/anything',
+        fingerprint: 'f'.repeat(64),
+        state: key.state as 'done' | 'pending',
+        claim: crypto.randomUUID(),
+        lockedUntil: hoursAhead(key.expires - 24),
+        statusCode: key.state === 'done' ? 201 : null,
+        createdAt: hoursAhead(key.expires - 24),
+        expiresAt: hoursAhead(key.expires),
+      })
+      .returning({ id: idempotencyKeys.id });
+    note('idempotency_keys', row!.id, key.deleted);
+  }
+
   // The audit trail has its own, longer retention.
   for (const [age, deleted] of [
     [400, true],
@@ -175,6 +203,7 @@ const TABLES = {
   one_time_tokens: oneTimeTokens,
   mail_outbox: mailOutbox,
   jobs,
+  idempotency_keys: idempotencyKeys,
   audit_events: auditEvents,
 };
 
@@ -213,6 +242,7 @@ describe('retention', () => {
       refresh_tokens: { deleted: 1, batches: 1 },
       one_time_tokens: { deleted: 2, batches: 2 },
       jobs: { deleted: 2, batches: 2 },
+      idempotency_keys: { deleted: 2, batches: 2 },
       // Five rows in batches of two: three statements.
       audit_events: { deleted: 5, batches: 3 },
     });
@@ -226,7 +256,7 @@ describe('retention', () => {
     await runRetention();
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
-    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);
     }

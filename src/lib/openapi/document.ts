@@ -1,5 +1,10 @@
 import { type JsonSchema, nameOperationSchemas } from './components.js';
-import { addResponseHeaders, HEADERS, type RouteFacts } from './responses.js';
+import {
+  addResponseHeaders,
+  HEADERS,
+  IDEMPOTENCY_KEY_PARAMETER,
+  type RouteFacts,
+} from './responses.js';
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
@@ -20,11 +25,21 @@ interface Document {
 export function finishDocument<T extends object>(input: T, facts: Map<string, RouteFacts>): T {
   const document = structuredClone(input) as Document;
   const schemas: Record<string, JsonSchema> = { ...document.components?.schemas };
+  let idempotent = false;
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
       if (!METHODS.has(method)) continue;
       nameOperationSchemas(operation, schemas);
-      const routeFacts = facts.get(`${method} ${path}`) ?? { rateLimited: false, bearer: false };
+      const routeFacts = facts.get(`${method} ${path}`) ?? {
+        rateLimited: false,
+        bearer: false,
+        idempotent: false,
+      };
+      if (routeFacts.idempotent) {
+        idempotent = true;
+        const parameters = (operation.parameters ?? []) as unknown[];
+        operation.parameters = [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }];
+      }
       const responses = (operation.responses ?? {}) as Record<string, object>;
       for (const [status, response] of Object.entries(responses)) {
         addResponseHeaders(status, response, routeFacts);
@@ -32,6 +47,13 @@ export function finishDocument<T extends object>(input: T, facts: Map<string, Ro
     }
   }
   const sorted = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
-  document.components = { ...document.components, schemas: sorted, headers: HEADERS };
+  const { IdempotentReplayed, ...headers } = HEADERS;
+  document.components = {
+    ...document.components,
+    schemas: sorted,
+    // Components only when a route uses them: an unused component is a lint error.
+    ...(idempotent && { parameters: { IdempotencyKey: IDEMPOTENCY_KEY_PARAMETER } }),
+    headers: idempotent ? HEADERS : headers,
+  };
   return document as T;
 }

@@ -8,6 +8,8 @@ export interface RouteFacts {
   rateLimited: boolean;
   /** A bearer guard runs first: its 401 carries a WWW-Authenticate challenge. */
   bearer: boolean;
+  /** The route honours Idempotency-Key (plugins/idempotency.ts): a replay says so in a header. */
+  idempotent: boolean;
 }
 
 const header = (description: string, schema: object = { type: 'string' }) => ({
@@ -28,6 +30,24 @@ export const HEADERS = {
   RateLimitLimit: header('Requests allowed per window for this route and client', seconds),
   RateLimitRemaining: header('Requests left in the current window', seconds),
   RateLimitReset: header('Seconds until the window resets', seconds),
+  IdempotentReplayed: header(
+    '`true` when this answer is the replay of the first answer to the same Idempotency-Key',
+    { type: 'string', enum: ['true'] },
+  ),
+};
+
+/** An Idempotency-Key: 1–255 printable ASCII characters (a UUID is the usual choice). */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x20-\\x7E]{1,255}$';
+
+/** The request header of the routes that honour idempotency keys (plugins/idempotency.ts). */
+export const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN },
+  example: '4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84',
 };
 
 const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
@@ -68,6 +88,9 @@ export function addResponseHeaders(status: string, response: Response, facts: Ro
   if (status === '201') headers.Location = ref('Location');
   if (status === '401' && facts.bearer) headers['WWW-Authenticate'] = ref('WWWAuthenticate');
   if (status === '429' || status === '503') headers['Retry-After'] = ref('RetryAfter');
+  if (facts.idempotent && status.startsWith('2')) {
+    headers['Idempotent-Replayed'] = ref('IdempotentReplayed');
+  }
   if (facts.rateLimited) {
     headers['RateLimit-Limit'] = ref('RateLimitLimit');
     headers['RateLimit-Remaining'] = ref('RateLimitRemaining');

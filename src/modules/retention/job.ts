@@ -18,6 +18,7 @@ export function retentionCutoffs(
   return {
     finished: ago(days * DAY_MS),
     usedRefreshTokens: ago(Math.max(days * DAY_MS, config.refreshTokenTtl * 1000)),
+    expired: now,
     audit: auditDays === 0 ? null : ago(auditDays * DAY_MS),
   };
 }

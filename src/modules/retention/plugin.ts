@@ -9,6 +9,7 @@ const TABLES = [
   'refresh_tokens',
   'one_time_tokens',
   'jobs',
+  'idempotency_keys',
   'audit_events',
 ];
 

@@ -7,6 +7,8 @@ export interface Cutoffs {
   finished: Date;
   /** Used refresh tokens: never sooner than a session can live, so reuse detection holds. */
   usedRefreshTokens: Date;
+  /** Rows that carry their own expiry (idempotency keys): the run's time. */
+  expired: Date;
   /** Audit events; null keeps them forever. */
   audit: Date | null;
 }
@@ -33,6 +35,7 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
       table: 'jobs',
       where: sql`state in ('done', 'failed') and finished_at < ${at(cutoffs.finished)}`,
     },
+    { table: 'idempotency_keys', where: sql`expires_at < ${at(cutoffs.expired)}` },
   ];
   if (cutoffs.audit) {
     targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });
