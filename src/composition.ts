@@ -31,6 +31,7 @@ import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
 import { ServicesService } from './modules/services/service.js';
 import { loadCaller, touchSession } from './modules/users/caller.js';
+import { EmailChangeService } from './modules/users/email-change.js';
 import usersRoutes from './modules/users/routes.js';
 import { UsersService } from './modules/users/service.js';
 
@@ -46,6 +47,7 @@ export interface Services {
   auth: AuthService;
   mfa: MfaService;
   users: UsersService;
+  emailChanges: EmailChangeService;
   admin: AdminService;
   catalog: CatalogReader;
   marketplace: MarketplaceService;
@@ -141,6 +143,14 @@ export function buildServices(
       // A closed account's open requests are cancelled and its live quotes withdrawn.
       onAccountClosing: (tx, userId, context) => marketplace.closeAccount(tx, userId, context),
     }),
+    emailChanges: new EmailChangeService({
+      db,
+      config,
+      clock,
+      hasher: passwords,
+      ...mailing,
+      logger,
+    }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
     marketplace,
@@ -166,8 +176,8 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes, { auth: services.auth });
   await app.register(sessionRoutes, { auth: services.auth });
-  await app.register(accountPages, { auth: services.auth });
-  await app.register(usersRoutes, { users: services.users });
+  await app.register(accountPages, { auth: services.auth, emailChanges: services.emailChanges });
+  await app.register(usersRoutes, { users: services.users, emailChanges: services.emailChanges });
   await app.register(mfaRoutes, { mfa: services.mfa });
   await app.register(adminRoutes, {
     admin: services.admin,

@@ -165,9 +165,37 @@ export const refreshTokens = pgTable(
   ],
 );
 
-export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
+export type OneTimeTokenPurpose =
+  | 'verify_email'
+  | 'reset_password'
+  | 'confirm_email_change'
+  | 'revert_email_change';
 
-/** Email verification and password reset tokens: only their SHA-256 is kept. */
+/**
+ * A request to change an account's address (issue 18): the address changes only when the link
+ * mailed to `newEmail` is followed (`confirmedAt`); the notice to `oldEmail` carries a link that
+ * undoes it (`revertedAt`). Both links are one-time tokens pointing here.
+ */
+export const emailChanges = pgTable(
+  'email_changes',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    oldEmail: text('old_email').notNull(),
+    newEmail: text('new_email').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    confirmedAt: tstz('confirmed_at'),
+    revertedAt: tstz('reverted_at'),
+  },
+  (t) => [
+    index('email_changes_user_idx').on(t.userId, t.id),
+    index('email_changes_created_idx').on(t.createdAt),
+  ],
+);
+
+/** Email verification, password reset and email-change tokens: only their SHA-256 is kept. */
 export const oneTimeTokens = pgTable(
   'one_time_tokens',
   {
@@ -181,13 +209,21 @@ export const oneTimeTokens = pgTable(
     expiresAt: tstz('expires_at').notNull(),
     /** Set when the token is used or voided by a newer one. */
     consumedAt: tstz('consumed_at'),
+    /** The email change a confirm or revert link is about; null for the other purposes. */
+    emailChangeId: uuid('email_change_id').references(() => emailChanges.id, {
+      onDelete: 'cascade',
+    }),
   },
   (t) => [
     uniqueIndex('one_time_tokens_hash_key').on(t.tokenHash),
     index('one_time_tokens_user_idx').on(t.userId, t.purpose),
     // Retention: when the token stopped being usable.
     index('one_time_tokens_ended_idx').on(sql`least(${t.consumedAt}, ${t.expiresAt})`),
-    check('one_time_tokens_purpose', sql`${t.purpose} in ('verify_email', 'reset_password')`),
+    index('one_time_tokens_email_change_idx').on(t.emailChangeId),
+    check(
+      'one_time_tokens_purpose',
+      sql`${t.purpose} in ('verify_email', 'reset_password', 'confirm_email_change', 'revert_email_change')`,
+    ),
   ],
 );
 

@@ -14,7 +14,11 @@ export type MailTemplate =
   | 'reset_password'
   | 'password_changed'
   | 'mfa_reset'
-  | `marketplace.${string}`;
+  | `marketplace.${string}`
+  | 'email_change_confirm'
+  | 'email_change_notice'
+  | 'email_change_taken'
+  | 'email_change_reverted';
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -232,5 +236,91 @@ export function mfaResetMail(appUrl: string, name: string): MailContent {
     subject: 'Two-factor sign-in was reset',
     text: `${lines.join('\n\n')}\n`,
     html: layout('Two-factor sign-in was reset', lines),
+  };
+}
+
+/** To the new address: the link that makes it the account's address. */
+export function emailChangeConfirmMail(
+  appUrl: string,
+  name: string,
+  token: string,
+  hours: number,
+): MailContent {
+  const link = `${appUrl}/confirm-email-change?token=${token}`;
+  const lines = [
+    `Hello ${name},`,
+    'You asked to use this address for your Homefront account. Confirm it to finish the change; until then your account keeps its current address.',
+    `This link works once and expires in ${hours} hours.`,
+  ];
+  const ignore = 'If you did not ask for this, ignore this message; nothing changes.';
+  return {
+    subject: 'Confirm your new email address',
+    text: `${lines.join('\n\n')}\n\n${link}\n\n${ignore}\n`,
+    html: layout('Confirm your new email address', [...lines, ignore], {
+      label: 'Confirm new address',
+      href: link,
+    }),
+    link,
+  };
+}
+
+/** To the old address: what is happening, and the link that undoes it. */
+export function emailChangeNoticeMail(
+  appUrl: string,
+  name: string,
+  newEmail: string,
+  token: string,
+  days: number,
+): MailContent {
+  const link = `${appUrl}/revert-email-change?token=${token}`;
+  const lines = [
+    `Hello ${name},`,
+    `Someone signed in to your Homefront account asked to change its email address to ${newEmail}. The change takes effect once that address confirms it.`,
+    `If this wasn't you, open the link below within ${days} days: it keeps (or restores) this address, signs out every session and asks you to choose a new password.`,
+  ];
+  return {
+    subject: 'Your email address is being changed',
+    text: `${lines.join('\n\n')}\n\n${link}\n\nIf it was you, there is nothing to do.\n`,
+    html: layout(
+      'Your email address is being changed',
+      [...lines, 'If it was you, there is nothing to do.'],
+      { label: "This wasn't me", href: link },
+    ),
+    link,
+  };
+}
+
+/** To an address that already has an account: no link, so the requester learns nothing. */
+export function emailChangeTakenMail(name: string): MailContent {
+  const lines = [
+    `Hello ${name},`,
+    'Someone asked to move another Homefront account to this email address. It already belongs to your account, so nothing was changed.',
+    'If this was you, sign in with this address instead. Otherwise you can ignore this message.',
+  ];
+  return {
+    subject: 'Someone tried to use your email address',
+    text: `${lines.join('\n\n')}\n`,
+    html: layout('Someone tried to use your email address', lines),
+  };
+}
+
+/** To the restored address after "this wasn't me": the reset link the account now needs. */
+export function emailChangeRevertedMail(
+  appUrl: string,
+  name: string,
+  token: string,
+  minutes: number,
+): MailContent {
+  const link = `${appUrl}/reset-password?token=${token}`;
+  const lines = [
+    `Hello ${name},`,
+    'The email change was undone: your account keeps this address, every session was signed out and the old password no longer works.',
+    `Choose a new password with this link; it works once and expires in ${minutes} minutes. Later, use "forgot password" for a new one.`,
+  ];
+  return {
+    subject: 'Your account is secured: choose a new password',
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout('Choose a new password', lines, { label: 'Choose a new password', href: link }),
+    link,
   };
 }

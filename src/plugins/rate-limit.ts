@@ -31,8 +31,10 @@ export interface RouteRateLimits {
 
 /** The mailbox the body names, canonical, so every spelling of it shares one count. */
 function bodyEmail(request: FastifyRequest): string | undefined {
-  const body = request.body as { email?: unknown; username?: unknown } | undefined;
-  const email = body?.email ?? body?.username;
+  const body = request.body as
+    | { email?: unknown; username?: unknown; newEmail?: unknown }
+    | undefined;
+  const email = body?.email ?? body?.username ?? body?.newEmail;
   return typeof email === 'string' ? canonicalEmail(email) : undefined;
 }
 

@@ -24,11 +24,12 @@ afterAll(() => t.close());
  * The sensitive actions issue 18 names, and how each asks for the second factor; the contract
  * table marks exactly these. `session`: the route's guard needs aal2 proven in the last 10
  * minutes. `proof`: the request carries the password and a current code itself (their refusals
- * are in test/mfa/totp.security.test.ts). Email change joins with its route.
+ * are in test/mfa/totp.security.test.ts).
  */
 const SENSITIVE_TABLE = {
   'POST /users/me/password': 'session',
   'DELETE /users/me': 'session',
+  'POST /users/me/email': 'session',
   'POST /users/me/mfa/recovery-codes': 'proof',
   'DELETE /users/me/mfa/totp': 'proof',
   'PATCH /admin/users/{id}': 'session',

@@ -10,7 +10,8 @@ import { ensureAdmin } from '../../src/modules/rbac/bootstrap.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { silentLogger } from '../helpers/logs.js';
 import { enrolMfa } from '../helpers/mfa.js';
-import { createUser, login, loginAs, type TestUser } from '../helpers/users.js';
+import { createUser, login, loginAs, type TestUser, uniqueEmail } from '../helpers/users.js';
+import { changeLinks, confirmChange, revertChange } from '../users/email-change.support.js';
 import {
   expectProblem,
   GENEROUS_LIMITS,
@@ -28,7 +29,8 @@ import {
  * table fails to compile here until it has a trigger.
  */
 
-const KINDS: OneTimeTokenPurpose[] = ['verify_email', 'reset_password'];
+const KINDS = ['verify_email', 'reset_password'] as const satisfies OneTimeTokenPurpose[];
+type Kind = (typeof KINDS)[number];
 const NEW_PASSWORD = 'an entirely new passphrase 9';
 
 let t: TestContext;
@@ -43,7 +45,7 @@ interface Subject {
   id: string;
   email: string;
   password: string;
-  tokens: Record<OneTimeTokenPurpose, string>;
+  tokens: Record<Kind, string>;
 }
 
 async function adminCall(method: 'PATCH' | 'POST' | 'DELETE', url: string, payload?: object) {
@@ -94,7 +96,7 @@ const triggers: Record<AccountEvent, (subject: Subject) => Promise<void>> = {
   async account_enabled(subject) {
     await adminCall('PATCH', `/admin/users/${subject.id}`, { isActive: false });
     // The disable voided what was outstanding; enabling must void nothing issued since.
-    const issue = (kind: OneTimeTokenPurpose) =>
+    const issue = (kind: Kind) =>
       issueOneTimeToken(t.app.db, subject.id, kind, t.config.verifyTokenTtl, t.clock.now());
     subject.tokens = {
       verify_email: await issue('verify_email'),
@@ -112,9 +114,21 @@ const triggers: Record<AccountEvent, (subject: Subject) => Promise<void>> = {
     await enrolMfa(t, await login(t, subject.email, subject.password));
     await adminCall('POST', `/admin/users/${subject.id}/mfa/reset`);
   },
+  async email_changed(subject) {
+    const session = await login(t, subject.email, subject.password);
+    const links = await changeLinks(t, { ...subject, ...session }, uniqueEmail('moved'));
+    const res = await confirmChange(t, links.confirm);
+    expect(res.statusCode, res.body).toBe(200);
+  },
+  async email_change_reverted(subject) {
+    const session = await login(t, subject.email, subject.password);
+    const links = await changeLinks(t, { ...subject, ...session }, uniqueEmail('moved'));
+    const res = await revertChange(t, links.revert);
+    expect(res.statusCode, res.body).toBe(200);
+  },
 };
 
-async function useToken(kind: OneTimeTokenPurpose, token: string) {
+async function useToken(kind: Kind, token: string) {
   return kind === 'verify_email'
     ? post(t, '/auth/verify-email', { token })
     : post(t, '/auth/reset-password', { token, newPassword: 'yet another new passphrase 3' });

@@ -16,8 +16,9 @@ import { freePort } from '../helpers/net.js';
  * - A block must exit 0. One marked `# expect: NNN` shows an error on purpose: its single
  *   `curl -sS -i` must answer HTTP NNN.
  * - Variables a block assigns (`TOKEN=…`) are carried into the blocks after it, as in one shell.
- * - `$VERIFY_TOKEN` / `$RESET_TOKEN`: before a block that uses one, the token of the next
- *   verification / reset mail is read from an in-process SMTP server the app delivers to.
+ * - `$VERIFY_TOKEN` / `$RESET_TOKEN` / `$EMAIL_CHANGE_TOKEN`: before a block that uses one, the
+ *   token of the next verification / reset / email-change confirmation mail is read from an
+ *   in-process SMTP server the app delivers to.
  * - `$TOTP_CODE`: before a block that uses it, the code an authenticator app would show for the
  *   `$TOTP_SECRET` an earlier block saved, computed here (RFC 6238); each block gets a code of a
  *   later 30-second step than the one before, since a code is accepted once.
@@ -36,10 +37,11 @@ const START_TIMEOUT_MS = 120_000;
 const MAIL_TIMEOUT_MS = 15_000;
 const BLOCK_TIMEOUT_MS = 20_000;
 
-type MailToken = 'VERIFY_TOKEN' | 'RESET_TOKEN';
+type MailToken = 'VERIFY_TOKEN' | 'RESET_TOKEN' | 'EMAIL_CHANGE_TOKEN';
 const MAIL_LINKS: Record<MailToken, string> = {
   VERIFY_TOKEN: '/verify-email?token=',
   RESET_TOKEN: '/reset-password?token=',
+  EMAIL_CHANGE_TOKEN: '/confirm-email-change?token=',
 };
 
 interface Example {

@@ -116,11 +116,15 @@ describe('GET /openapi.json', () => {
   it('documents the pages as HTML in and out: forms posted, pages answered', () => {
     const pages = operations.filter(({ operation }) => operation.tags?.includes('pages'));
     expect(pages.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      'GET /confirm-email-change',
       'GET /forgot-password',
       'GET /reset-password',
+      'GET /revert-email-change',
       'GET /verify-email',
+      'POST /confirm-email-change',
       'POST /forgot-password',
       'POST /reset-password',
+      'POST /revert-email-change',
       'POST /verify-email',
     ]);
     for (const { method, path, operation } of pages) {

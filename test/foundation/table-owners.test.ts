@@ -17,6 +17,7 @@ const OWNERS: Record<string, string> = {
   mfaTotp: 'modules/mfa/',
   mfaRecoveryCodes: 'modules/mfa/',
   mfaChallenges: 'modules/mfa/',
+  emailChanges: 'modules/users/',
   properties: 'modules/properties/',
   services: 'modules/services/',
   auditEvents: 'kernel/audit.ts',

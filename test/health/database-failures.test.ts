@@ -60,6 +60,8 @@ const WITHOUT_DATABASE = new Set([
   'GET /verify-email',
   'GET /reset-password',
   'GET /forgot-password',
+  'GET /confirm-email-change',
+  'GET /revert-email-change',
 ]);
 
 /** The account pages' forms: their 503 is a page (text/html), not problem+json. */
@@ -67,6 +69,8 @@ const PAGE_FORMS: Record<string, string> = {
   'POST /verify-email': `token=${'v'.repeat(43)}`,
   'POST /reset-password': `token=${'t'.repeat(43)}&newPassword=${encodeURIComponent(STRONG_PASSWORD)}&confirmPassword=${encodeURIComponent(STRONG_PASSWORD)}`,
   'POST /forgot-password': `email=someone-${suffix}%40example.com`,
+  'POST /confirm-email-change': `token=${'c'.repeat(43)}`,
+  'POST /revert-email-change': `token=${'r'.repeat(43)}`,
 };
 
 /** A valid body for each public route that has one: validation must pass to reach the database. */
@@ -84,6 +88,8 @@ const PUBLIC_BODIES: Record<string, object | undefined> = {
   'POST /auth/refresh': { refresh_token: 'r'.repeat(43) },
   'POST /auth/forgot-password': { email: `someone-${suffix}@example.com` },
   'POST /auth/reset-password': { token: 't'.repeat(43), newPassword: STRONG_PASSWORD },
+  'POST /users/me/email/confirm': { token: 'c'.repeat(43) },
+  'POST /users/me/email/revert': { token: 'r'.repeat(43) },
 };
 
 describe.skipIf(!onPostgres).each(cases)(

@@ -79,6 +79,10 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /reset-password': row('public', 400),
   'POST /reset-password': row('public', 415),
   'GET /forgot-password': row('public', 200),
+  'GET /confirm-email-change': row('public', 400),
+  'POST /confirm-email-change': row('public', 415),
+  'GET /revert-email-change': row('public', 400),
+  'POST /revert-email-change': row('public', 415),
   'POST /forgot-password': row('public', 415),
 
   // Authenticated endpoints: sessions and one's own account
@@ -91,6 +95,12 @@ export const CONTRACT: Record<string, ContractRow> = {
   'PATCH /users/me': row('signed-in', 400),
   'POST /users/me/password': sensitive('signed-in', 400),
   'DELETE /users/me': sensitive('signed-in', 400),
+  // Email change (issue 18): the request needs the session, the password and, with MFA, a recent
+  // step-up; the links in the two mails carry their own one-time token, so confirm and revert are
+  // public.
+  'POST /users/me/email': sensitive('signed-in', 400),
+  'POST /users/me/email/confirm': row('public', 400),
+  'POST /users/me/email/revert': row('public', 400),
 
   // Two-factor sign-in (issue 18). Enrolment, GET /users/me and logout stay open to a user whom
   // MFA_REQUIRED_ROLES obliges to enrol (test/mfa/required-roles.security.test.ts).

@@ -9,6 +9,12 @@ import { newOpaqueToken, sha256 } from './tokens.js';
  * voidOneTimeTokens(tx, userId, event, now) in its transaction. Issue 18 adds email change
  * (both kinds: they were sent to, or prove, the old address) and MFA reset here.
  *
+ * - email changed (confirmed): a reset or verification link went to the old address, which no
+ *   longer names the account. A pending change's confirmation link goes too (one change at a
+ *   time); the revert links stay: they are how the old address undoes a hijack.
+ * - email change reverted ("this wasn't me"): everything outstanding but the reset link the revert
+ *   itself mails, which is issued after.
+ *
  * - password changed or reset, or replaced by an operator (bootstrap claim): a reset link
  *   asked for earlier must not set the password again behind the new one, and a verification
  *   link is moot (a signed-in or reset account has proven its mailbox).
@@ -32,6 +38,8 @@ export const VOIDED_BY = {
   role_revoked: [],
   account_enabled: [],
   mfa_reset: ['reset_password', 'verify_email'],
+  email_changed: ['reset_password', 'verify_email', 'confirm_email_change'],
+  email_change_reverted: ['reset_password', 'verify_email', 'confirm_email_change'],
 } as const satisfies Record<string, readonly OneTimeTokenPurpose[]>;
 
 export type AccountEvent = keyof typeof VOIDED_BY;
@@ -59,24 +67,36 @@ export async function voidOneTimeTokens(
   return rows.length;
 }
 
-/** Issues a verification or reset token; any older unused one of the same purpose is voided. */
+/**
+ * Purposes of which several may be live at once: each revert link undoes its own email change,
+ * and a later change (perhaps the hijacker's) must not void the one the rightful owner holds.
+ */
+const KEPT_WHEN_REISSUED: readonly OneTimeTokenPurpose[] = ['revert_email_change'];
+
+/**
+ * Issues a one-time token; any older unused one of the same purpose is voided (except revert
+ * links). `emailChangeId` ties an email-change link to its request.
+ */
 export async function issueOneTimeToken(
   tx: Db,
   userId: string,
   purpose: OneTimeTokenPurpose,
   ttlSeconds: number,
   now: Date,
+  emailChangeId?: string,
 ): Promise<string> {
-  await tx
-    .update(oneTimeTokens)
-    .set({ consumedAt: now })
-    .where(
-      and(
-        eq(oneTimeTokens.userId, userId),
-        eq(oneTimeTokens.purpose, purpose),
-        isNull(oneTimeTokens.consumedAt),
-      ),
-    );
+  if (!KEPT_WHEN_REISSUED.includes(purpose)) {
+    await tx
+      .update(oneTimeTokens)
+      .set({ consumedAt: now })
+      .where(
+        and(
+          eq(oneTimeTokens.userId, userId),
+          eq(oneTimeTokens.purpose, purpose),
+          isNull(oneTimeTokens.consumedAt),
+        ),
+      );
+  }
   const token = newOpaqueToken();
   await tx.insert(oneTimeTokens).values({
     userId,
@@ -84,6 +104,7 @@ export async function issueOneTimeToken(
     tokenHash: sha256(token),
     createdAt: now,
     expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+    emailChangeId: emailChangeId ?? null,
   });
   return token;
 }
@@ -111,4 +132,27 @@ export async function consumeOneTimeToken(
     )
     .returning({ userId: oneTimeTokens.userId });
   return row?.userId;
+}
+
+/** consumeOneTimeToken for an email-change link: the user and the change it is about. */
+export async function consumeEmailChangeToken(
+  tx: Db,
+  token: string,
+  purpose: 'confirm_email_change' | 'revert_email_change',
+  now: Date,
+): Promise<{ userId: string; emailChangeId: string } | undefined> {
+  const [row] = await tx
+    .update(oneTimeTokens)
+    .set({ consumedAt: now })
+    .where(
+      and(
+        eq(oneTimeTokens.tokenHash, sha256(token)),
+        eq(oneTimeTokens.purpose, purpose),
+        isNull(oneTimeTokens.consumedAt),
+        gt(oneTimeTokens.expiresAt, now),
+      ),
+    )
+    .returning({ userId: oneTimeTokens.userId, emailChangeId: oneTimeTokens.emailChangeId });
+  if (!row?.emailChangeId) return undefined;
+  return { userId: row.userId, emailChangeId: row.emailChangeId };
 }

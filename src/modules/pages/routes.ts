@@ -5,6 +5,7 @@ import { AppError, badRequest } from '../../lib/errors.js';
 import { requestContext } from '../../lib/request-context.js';
 import { toLoggedAppError } from '../../plugins/errors.js';
 import type { AuthService } from '../auth/service.js';
+import type { EmailChangeService } from '../users/email-change.js';
 import { PAGE_CSP } from './html.js';
 import {
   ForgotForm,
@@ -15,6 +16,10 @@ import {
   VerifyForm,
 } from './schemas.js';
 import {
+  emailChangeDone,
+  emailChangeForm,
+  emailRevertDone,
+  emailRevertForm,
   errorPage,
   forgotForm,
   forgotSent,
@@ -42,10 +47,10 @@ const damagedLink = () =>
  * No cookie or session is involved, so a cross-site form post gains nothing the attacker could
  * not do by calling the API directly: no CSRF token is needed.
  */
-export const accountPages: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (
-  app,
-  { auth },
-) => {
+export const accountPages: FastifyPluginAsyncTypebox<{
+  auth: AuthService;
+  emailChanges: EmailChangeService;
+}> = async (app, { auth, emailChanges }) => {
   // Encapsulated: forms only on these routes, and their errors as pages, not problem+json.
   await app.register(formbody, { bodyLimit: 8_192 });
   app.removeContentTypeParser('application/json');
@@ -187,6 +192,88 @@ export const accountPages: FastifyPluginAsyncTypebox<{ auth: AuthService }> = as
     async (request, reply) => {
       await auth.forgotPassword(request.body.email, requestContext(request));
       return sendPage(reply, 200, forgotSent(Math.round(app.config.resetTokenTtl / 60)));
+    },
+  );
+
+  app.get(
+    '/confirm-email-change',
+    {
+      schema: {
+        tags: ['pages'],
+        summary: 'New email address confirmation page',
+        description:
+          'The page the link mailed to a new address opens when PUBLIC_APP_URL is unset: a button that POSTs the token. Showing it uses nothing up.',
+        operationId: 'showConfirmEmailChangePage',
+        querystring: LinkQuery,
+        response: pageResponses('A form with the token and a confirm button'),
+      },
+    },
+    async (request, reply) => {
+      const { token } = request.query;
+      if (!isTokenShaped(token)) throw damagedLink();
+      return sendPage(reply, 200, emailChangeForm(token));
+    },
+  );
+
+  app.post(
+    '/confirm-email-change',
+    {
+      config: app.rateLimits.auth('/confirm-email-change'),
+      schema: {
+        tags: ['pages'],
+        summary: 'Confirm the new email address (form)',
+        description:
+          'What the confirmation page posts: moves the account to the new address, as POST /users/me/email/confirm does, and answers with a page (409 when another account took the address meanwhile).',
+        operationId: 'submitConfirmEmailChangePage',
+        consumes: [FORM],
+        body: VerifyForm,
+        response: pageResponses('The address is changed', 409),
+      },
+    },
+    async (request, reply) => {
+      await emailChanges.confirm(request.body.token, requestContext(request));
+      return sendPage(reply, 200, emailChangeDone());
+    },
+  );
+
+  app.get(
+    '/revert-email-change',
+    {
+      schema: {
+        tags: ['pages'],
+        summary: '"This wasn\'t me" page',
+        description:
+          'The page the link in an email-change notice opens when PUBLIC_APP_URL is unset: what undoing does, and a button that POSTs the token. Showing it uses nothing up.',
+        operationId: 'showRevertEmailChangePage',
+        querystring: LinkQuery,
+        response: pageResponses('A form with the token and an undo button'),
+      },
+    },
+    async (request, reply) => {
+      const { token } = request.query;
+      if (!isTokenShaped(token)) throw damagedLink();
+      return sendPage(reply, 200, emailRevertForm(token));
+    },
+  );
+
+  app.post(
+    '/revert-email-change',
+    {
+      config: app.rateLimits.auth('/revert-email-change'),
+      schema: {
+        tags: ['pages'],
+        summary: 'Undo an email change (form)',
+        description:
+          'What the "this wasn\'t me" page posts: as POST /users/me/email/revert, keeps or restores the old address, signs out every session and mails a reset link.',
+        operationId: 'submitRevertEmailChangePage',
+        consumes: [FORM],
+        body: VerifyForm,
+        response: pageResponses('The change is undone', 409),
+      },
+    },
+    async (request, reply) => {
+      await emailChanges.revert(request.body.token, requestContext(request));
+      return sendPage(reply, 200, emailRevertDone());
     },
   );
 };

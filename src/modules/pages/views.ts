@@ -74,6 +74,39 @@ export function forgotSent(minutes: number): string {
   );
 }
 
+export function emailChangeForm(token: string): string {
+  return page(
+    'Confirm your new email address',
+    `<p>Confirm that this address is yours to move your Homefront account to it.</p>
+<form method="post" action="confirm-email-change">
+${tokenField(token)}
+<button type="submit">Use this address</button>
+</form>`,
+  );
+}
+
+export function emailChangeDone(): string {
+  return page('Your email address is changed', '<p>From now on, sign in with this address.</p>');
+}
+
+export function emailRevertForm(token: string): string {
+  return page(
+    'Undo the email change',
+    `<p>If you did not ask to change your account's email address, undo it here. Your account keeps this address, every session is signed out, and the password stops working: we mail you a link to choose a new one.</p>
+<form method="post" action="revert-email-change">
+${tokenField(token)}
+<button type="submit">This wasn't me: undo the change</button>
+</form>`,
+  );
+}
+
+export function emailRevertDone(): string {
+  return page(
+    'The change is undone',
+    '<p>Every session is signed out. Check your mail for a link to choose a new password.</p>',
+  );
+}
+
 /** What a person can do next, by page and problem. */
 function nextStep(path: string, problem: AppError): string {
   if (problem.code === 'invalid_token' && path === '/reset-password') {

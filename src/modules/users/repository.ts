@@ -146,3 +146,11 @@ export async function setUserActive(db: Db, id: string, isActive: boolean): Prom
 export async function deleteUser(db: Db, id: string): Promise<void> {
   await db.delete(users).where(eq(users.id, id));
 }
+
+/**
+ * Moves the account to a canonical address and marks it proven (its owner followed a link
+ * mailed there). Throws the unique violation when another account holds it: the caller maps it.
+ */
+export async function setEmail(db: Db, id: string, email: string): Promise<void> {
+  await db.update(users).set({ email, emailVerified: true }).where(eq(users.id, id));
+}

@@ -3,8 +3,11 @@ import { Type } from 'typebox';
 import type { Caller } from '../../kernel/guards.js';
 import { callerOf } from '../../kernel/guards.js';
 import { requestContext } from '../../lib/request-context.js';
-import { errors } from '../../lib/schemas.js';
+import { errors, Message } from '../../lib/schemas.js';
+import { TokenBody } from '../auth/schemas.js';
+import type { EmailChangeService } from './email-change.js';
 import {
+  ChangeEmailBody,
   ChangePasswordBody,
   DeleteAccountBody,
   ProfilePatch,
@@ -20,7 +23,10 @@ function asUser(caller: Caller) {
 }
 
 /** The signed-in user's own account: /users/me. */
-const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (app, { users }) => {
+const usersRoutes: FastifyPluginAsyncTypebox<{
+  users: UsersService;
+  emailChanges: EmailChangeService;
+}> = async (app, { users, emailChanges }) => {
   app.get(
     '/users/me',
     {
@@ -95,6 +101,74 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (a
         requestContext(request),
       );
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/users/me/email',
+    {
+      onRequest: [app.requireUser, app.requireStepUp],
+      preHandler: app.rateLimits.mailsPerEmail,
+      schema: {
+        tags: ['users'],
+        summary: 'Change my email address',
+        description:
+          'Needs the password (a wrong one is 400) and, for a user with two-factor sign-in, a step-up within the last 10 minutes (403 step_up_required). Mails a confirmation link (24 hours, single use) to the new address and a notice with a "this wasn\'t me" link (7 days) to the current one. The address changes only when the link is followed. Answers 202 alike whether or not the new address is taken.',
+        operationId: 'changeEmail',
+        body: ChangeEmailBody,
+        response: { 202: Message, ...errors() },
+      },
+    },
+    async (request, reply) => {
+      const { password, newEmail } = request.body;
+      await emailChanges.request(callerOf(request), password, newEmail, requestContext(request));
+      return reply.code(202).send({
+        message:
+          'If the new address can receive mail, a confirmation link is on its way to it. Your address changes when you follow it.',
+      });
+    },
+  );
+
+  app.post(
+    '/users/me/email/confirm',
+    {
+      config: app.rateLimits.auth('/users/me/email/confirm'),
+      schema: {
+        tags: ['users'],
+        summary: 'Confirm an email change',
+        description:
+          'The token from the mail sent to the new address; no bearer token needed. Moves the account to the new address. 400 `invalid_token` for an unknown, used or expired link; 409 `conflict` when another account took the address meanwhile.',
+        operationId: 'confirmEmailChange',
+        body: TokenBody,
+        response: { 200: Message, ...errors(409) },
+      },
+    },
+    async (request) => {
+      await emailChanges.confirm(request.body.token, requestContext(request));
+      return { message: 'Your email address is changed. Sign in with the new address.' };
+    },
+  );
+
+  app.post(
+    '/users/me/email/revert',
+    {
+      config: app.rateLimits.auth('/users/me/email/revert'),
+      schema: {
+        tags: ['users'],
+        summary: 'Undo an email change ("this wasn\'t me")',
+        description:
+          'The token from the notice sent to the old address; no bearer token needed. Keeps or restores the old address, revokes every session, replaces the password and mails a reset link to the old address. 409 `conflict` when another account registered the old address meanwhile.',
+        operationId: 'revertEmailChange',
+        body: TokenBody,
+        response: { 200: Message, ...errors(409) },
+      },
+    },
+    async (request) => {
+      await emailChanges.revert(request.body.token, requestContext(request));
+      return {
+        message:
+          'The change is undone and every session is signed out. A link to choose a new password is on its way to your address.',
+      };
     },
   );
 

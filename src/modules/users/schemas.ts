@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Strict, Timestamp, Uuid } from '../../lib/schemas.js';
-import { CurrentPassword, FullName, Password } from '../auth/schemas.js';
+import { CurrentPassword, Email, FullName, Password } from '../auth/schemas.js';
 
 export const User = Type.Object(
   {
@@ -68,4 +68,12 @@ export const ChangePasswordBody = Strict(
 export const DeleteAccountBody = Strict(
   { password: CurrentPassword },
   { title: 'DeleteAccountBody' },
+);
+
+export const ChangeEmailBody = Strict(
+  {
+    password: CurrentPassword,
+    newEmail: { ...Email, description: 'The address to move the account to' },
+  },
+  { title: 'ChangeEmailBody' },
 );
