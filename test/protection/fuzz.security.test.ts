@@ -29,6 +29,8 @@ const CONTRACT_CODES = new Set([
   'not_found',
   'conflict',
   'invalid_state',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
   'quote_expired',
   'request_closed',
   'payload_too_large',
