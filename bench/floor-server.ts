@@ -10,10 +10,53 @@ import pg from 'pg';
  */
 
 const port = Number(process.env.PORT ?? 3999);
-const pool = new pg.Pool({
-  connectionString: process.env.DATABASE_URL,
-  max: Number(process.env.DB_POOL_MAX ?? 10),
-});
+const poolMax = Number(process.env.DB_POOL_MAX ?? 10);
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: poolMax });
+
+/**
+ * DRIVER=postgres runs every query of the floor on postgres.js (`postgres`, which drizzle also
+ * supports) instead of node-postgres: the same SQL, the same pool size, prepared statements (by
+ * text, as postgres.js names them), to price the driver alone. postgres.js is not a dependency:
+ * `npm install --no-save postgres@3.4.9` first.
+ */
+const driver = process.env.DRIVER ?? 'pg';
+interface Driver {
+  query<T>(name: string, text: string, values: unknown[]): Promise<T[]>;
+  arrays(name: string, text: string, values: unknown[]): Promise<unknown[][]>;
+  end(): Promise<void>;
+}
+async function postgresJs(): Promise<Driver> {
+  const { default: postgres } = (await import('postgres' as string)) as {
+    default: (
+      url: string | undefined,
+      options: Record<string, unknown>,
+    ) => {
+      unsafe(
+        text: string,
+        values: unknown[],
+        options: { prepare: boolean },
+      ): Promise<unknown[]> & { values(): Promise<unknown[][]> };
+      end(): Promise<void>;
+    };
+  };
+  const sql = postgres(process.env.DATABASE_URL, { max: poolMax, onnotice: () => {} });
+  return {
+    query: async <T>(_name: string, text: string, values: unknown[]) =>
+      (await sql.unsafe(text, values, { prepare: true })) as T[],
+    arrays: (_name, text, values) => sql.unsafe(text, values, { prepare: true }).values(),
+    end: () => sql.end(),
+  };
+}
+const db: Driver =
+  driver === 'postgres'
+    ? await postgresJs()
+    : {
+        query: async <T>(name: string, text: string, values: unknown[]) =>
+          (await pool.query({ name, text, values })).rows as T[],
+        arrays: async (name, text, values) =>
+          (await pool.query({ name, text, values, rowMode: 'array' })).rows as unknown[][],
+        end: () => pool.end(),
+      };
 const app = Fastify({ logger: false });
 
 const SELECT_USER = `select id, email, full_name as "fullName", phone, email_verified as "emailVerified",
@@ -21,11 +64,9 @@ const SELECT_USER = `select id, email, full_name as "fullName", phone, email_ver
   from users where id = $1`;
 
 app.get<{ Params: { id: string } }>('/users/:id', async (request, reply) => {
-  const { rows } = await pool.query({
-    name: 'floor_user',
-    text: SELECT_USER,
-    values: [request.params.id],
-  });
+  const rows = await db.query<Record<string, unknown>>('floor_user', SELECT_USER, [
+    request.params.id,
+  ]);
   if (!rows[0]) return reply.code(404).send({ status: 404 });
   return rows[0];
 });
@@ -47,7 +88,7 @@ const { loadCaller } = (await import(
 )) as { loadCaller: LoadCaller };
 const database = {
   async query<T>(name: string, text: string, values: unknown[]) {
-    return (await pool.query({ name, text, values })).rows as T[];
+    return db.query<T>(name, text, values);
   },
 };
 
@@ -65,13 +106,102 @@ app.get<{ Params: { userId: string; sessionId: string } }>(
   },
 );
 
+/**
+ * The catalog floor: the app's auth query (loadCaller) and permission check, then the very SQL
+ * of the catalog's page query (built by the app's own catalogQuery, from dist/) as a named
+ * prepared statement per filter shape, rows read as arrays and shaped by hand, and the page
+ * serialised through the route's own response schema (Page(CatalogService)). No token check,
+ * no hooks, no query-string validation, no ORM.
+ */
+const distModule = async <T>(file: string) =>
+  (await import(pathToFileURL(`${root}/dist/${file}`).href)) as T;
+const { catalogQuery } = await distModule<typeof import('../src/modules/services/catalog.js')>(
+  'modules/services/catalog.js',
+);
+const { serviceColumns } = await distModule<typeof import('../src/modules/services/repository.js')>(
+  'modules/services/repository.js',
+);
+const { normalisePostalCode } = await distModule<typeof import('../src/modules/services/input.js')>(
+  'modules/services/input.js',
+);
+const { toPage, decodeCursor } =
+  await distModule<typeof import('../src/lib/pagination.js')>('lib/pagination.js');
+const { Page } = await distModule<typeof import('../src/lib/schemas.js')>('lib/schemas.js');
+const { CatalogService } = await distModule<typeof import('../src/modules/services/schemas.js')>(
+  'modules/services/schemas.js',
+);
+const schema = await distModule<typeof import('../src/db/schema.js')>('db/schema.js');
+const { drizzle } = await import('drizzle-orm/node-postgres');
+const { Placeholder, sql } = await import('drizzle-orm');
+const builder = drizzle({ client: pool, schema, casing: 'snake_case' });
+
+const FILTERS = ['category', 'postalCode', 'q', 'after'] as const;
+type Filter = Partial<Record<(typeof FILTERS)[number], string>>;
+const statements = new Map<string, { name: string; text: string; order: unknown[] }>();
+function statement(filter: Filter, rows: number) {
+  const present = FILTERS.filter((name) => filter[name]);
+  const shape = `${present.join('_') || 'all'}_${rows}`;
+  let found = statements.get(shape);
+  if (!found) {
+    const parameters = Object.fromEntries(present.map((name) => [name, sql.placeholder(name)]));
+    const built = catalogQuery(builder as never, { ...parameters, limit: rows }).toSQL();
+    found = { name: `floor_catalog_${shape}`, text: built.sql, order: built.params };
+    statements.set(shape, found);
+  }
+  return {
+    name: found.name,
+    text: found.text,
+    values: found.order.map((param) =>
+      param instanceof Placeholder ? filter[param.name as keyof Filter] : param,
+    ),
+  };
+}
+const SERVICE_KEYS = Object.keys(serviceColumns);
+
+app.get<{
+  Params: { userId: string; sessionId: string };
+  Querystring: Record<string, string | undefined>;
+}>(
+  '/catalog/:userId/:sessionId',
+  { schema: { response: { 200: Page(CatalogService) } } },
+  async (request, reply) => {
+    const caller = (await loadCaller(
+      database,
+      request.params.userId,
+      request.params.sessionId,
+      new Date(),
+    )) as { permissions: string[] } | undefined;
+    if (!caller?.permissions.includes('catalog:read')) return reply.code(404).send({ status: 404 });
+    const { category, postalCode, q, cursor } = request.query;
+    const limit = Number(request.query.limit ?? 20);
+    const query = statement(
+      {
+        category,
+        postalCode: postalCode === undefined ? undefined : normalisePostalCode(postalCode),
+        q: q?.trim(),
+        after: decodeCursor(cursor),
+      },
+      [11, 21, 51, 101].find((bucket) => bucket >= limit + 1) ?? limit + 1,
+    );
+    const rows = await db.arrays(query.name, query.text, query.values);
+    const services = rows.map((row) => {
+      const service: Record<string, unknown> = {};
+      for (let i = 0; i < SERVICE_KEYS.length; i++) service[SERVICE_KEYS[i]!] = row[i];
+      service.provider = { id: row[SERVICE_KEYS.length], fullName: row[SERVICE_KEYS.length + 1] };
+      return service as { id: string };
+    });
+    return toPage(services, limit);
+  },
+);
+
 app.get('/health/ready', async () => {
-  await pool.query('select 1');
+  await db.query('floor_ready', 'select 1', []);
   return { status: 'ok' };
 });
 
 const shutdown = async () => {
   await app.close();
+  await db.end();
   await pool.end();
   process.exit(0);
 };

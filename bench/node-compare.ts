@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { deepCursor, login, sessionIdOf, userId } from './lib/api.js';
 import { stop, stopAll } from './lib/children.js';
@@ -12,6 +11,7 @@ import {
 } from './lib/compare-report.js';
 import { BENCH_DB, databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { runGroup, type Target } from './lib/load.js';
+import { runMeta, sampleLoad } from './lib/meta.js';
 import { benchOptions } from './lib/options.js';
 import {
   logsDir,
@@ -64,37 +64,8 @@ const runtime = (binary: string): Runtime => ({
 const runtimes: [Runtime, Runtime] = [runtime(process.execPath), runtime(against)];
 const major = (r: Runtime) => r.version.replace(/^v/, '').split('.')[0];
 
-const git = (...args: string[]) => {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
-
 const report: CompareReport = {
-  meta: {
-    date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD'),
-    dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
-    benchNode: process.version,
-    cores: os.cpus().length,
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage: { start: os.loadavg() },
-    quick: options.quick,
-    settings: {
-      connections: options.connections,
-      loginConnections: options.loginConnections,
-      warmupSeconds: options.warmupSeconds,
-      runSeconds: options.runSeconds,
-      runs: options.runs,
-      loginRunSeconds: options.loginRunSeconds,
-      loginRuns: options.loginRuns,
-      startupRepeats: options.startupRepeats,
-      bcryptCost: 12,
-    },
-  },
+  meta: runMeta(options, { startupRepeats: options.startupRepeats }),
   runtimes,
   pairs: [],
   startups: [],
@@ -231,8 +202,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .finally(() => process.exit(130));
   });
 }
-const loadSamples: number[] = [];
-const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0] ?? 0), 5_000);
+const load = sampleLoad(report.meta);
 let failed = false;
 try {
   await main();
@@ -247,19 +217,8 @@ try {
   if (!failed) removeScratch();
   await releaseLock();
 }
-clearInterval(loadSampler);
-report.meta.loadAverage.end = os.loadavg();
-if (loadSamples.length) {
-  const mean = loadSamples.reduce((sum, n) => sum + n, 0) / loadSamples.length;
-  report.meta.loadAverage.oneMinuteMean = Math.round(mean * 10) / 10;
-  report.meta.loadAverage.oneMinuteMax = Math.max(...loadSamples);
-}
-const busiest = Math.max(report.meta.loadAverage.start[0] ?? 0, ...loadSamples);
-if (busiest > report.meta.cores) {
-  report.notes.push(
-    `The machine was busy with other work (1-minute load average up to ${busiest.toFixed(1)} on ${report.meta.cores} cores): absolute figures are low and noisy; compare the two columns, which shared the same conditions run by run.`,
-  );
-}
+const busy = load.stop('compare the two columns, which shared the same conditions run by run.');
+if (busy) report.notes.push(busy);
 report.notes.push(
   'The servers, PostgreSQL and the load generator share the machine’s cores.',
   'Rate limits are raised as in npm run bench so that no 429 is measured; the limiter still runs on every request.',

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { deepCursor, login, sessionIdOf, userId } from './lib/api.js';
 import { bcryptCompareRate } from './lib/bcrypt-rate.js';
-import { type Server, stop, stopAll } from './lib/children.js';
+import { rssMb, type Server, stop, stopAll } from './lib/children.js';
+import { countPostgresCpuOf } from './lib/cpu.js';
 import { BENCH_DB, databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { probe, runGroup, runTogether } from './lib/load.js';
+import { runMeta, sampleLoad } from './lib/meta.js';
 import { benchOptions } from './lib/options.js';
 import { profileRun, RAW_PROFILES } from './lib/profiling.js';
 import { type Report, scenarioTable, writeReport } from './lib/report.js';
@@ -16,8 +17,11 @@ import { summaryLines } from './lib/summary.js';
 import {
   catalogTargets,
   coreTargets,
+  driverTargets,
   headerTargets,
   loginTarget,
+  PIECE_SETS,
+  pieceTargets,
   propertyTargets,
   type ScenarioContext,
   workerTargets,
@@ -32,6 +36,8 @@ import { BENCH_PASSWORD, seed } from './seed.js';
  */
 
 const options = benchOptions(process.argv.slice(2));
+/** Whether a group of scenarios runs: all of them unless `--only=group,group` names some. */
+const runs = (group: string) => !options.only || options.only.includes(group);
 const RESULTS = path.join(process.cwd(), 'bench/results');
 const timing = {
   warmupSeconds: options.warmupSeconds,
@@ -44,36 +50,8 @@ const loginTiming = {
   runs: options.loginRuns,
 };
 
-const git = (...args: string[]) => {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
-
 const report: Report = {
-  meta: {
-    date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD'),
-    dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
-    node: process.version,
-    cores: os.cpus().length,
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage: { start: os.loadavg() },
-    quick: options.quick,
-    settings: {
-      connections: options.connections,
-      loginConnections: options.loginConnections,
-      warmupSeconds: options.warmupSeconds,
-      runSeconds: options.runSeconds,
-      runs: options.runs,
-      loginRunSeconds: options.loginRunSeconds,
-      loginRuns: options.loginRuns,
-      bcryptCost: 12,
-    },
-  },
+  meta: runMeta(options),
   startup: { idleRssMb: {}, samples: {} },
   scenarios: [],
   comparisons: {},
@@ -140,6 +118,70 @@ async function catalogCursor(app: Server, token: string) {
     : { skip: `skipped: the catalog has fewer than ${options.seed.deepPage} pages` };
 }
 
+/** The floor on node-postgres vs on postgres.js, if postgres.js is installed (--no-save). */
+async function drivers(context: ScenarioContext, dbUrl: string) {
+  try {
+    await import('postgres' as string);
+  } catch {
+    report.notes.push(
+      'postgres.js is not installed (npm install --no-save postgres@3.4.9): the driver comparison was not run.',
+    );
+    return;
+  }
+  step('the driver: node-postgres vs postgres.js, on the floor');
+  const other = await startBenchServer('floor-postgres-js', 'floor-server.ts', {
+    DATABASE_URL: dbUrl,
+    DRIVER: 'postgres',
+  });
+  report.scenarios.push(...(await runGroup(driverTargets(context, other.server), timing)));
+  await stop(other.server);
+}
+
+/**
+ * RSS of the app and of the floor after every load they served, and what the app's V8 heap holds
+ * of it (its own /metrics): the rest is code, native buffers and the allocator's free pages.
+ */
+async function memoryAfterLoad(app: Server, floor: Server) {
+  const text = await fetch(`${app.url}/metrics`)
+    .then((response) => response.text())
+    .catch(() => '');
+  const mb = (name: string) => {
+    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return match ? Math.round((Number(match[1]) / 2 ** 20) * 10) / 10 : undefined;
+  };
+  const round = (value: number | undefined) =>
+    value === undefined ? undefined : Math.round(value * 10) / 10;
+  report.memory = {
+    appRssMb: round(rssMb(app.pid)),
+    floorRssMb: round(rssMb(floor.pid)),
+    appHeapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    appHeapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    appExternalMb: mb('nodejs_external_memory_bytes'),
+  };
+  console.log(`  memory after the load: ${JSON.stringify(report.memory)}`);
+}
+
+async function logins(context: ScenarioContext) {
+  step(`raw bcrypt compares at cost 12 (${options.bcryptSeconds} s, in this process)`);
+  report.bcrypt = await bcryptCompareRate(12, options.bcryptSeconds);
+  report.bcryptOneAtATime = await bcryptCompareRate(12, options.bcryptSeconds, 1);
+  console.log(
+    `  ${report.bcrypt.perSecond.toFixed(1)} compares/s with ${report.bcrypt.parallel} in flight, ${report.bcryptOneAtATime.perSecond.toFixed(1)} one at a time`,
+  );
+  step('logins');
+  const logins = loginTarget(context);
+  report.scenarios.push(...(await runGroup([logins], loginTiming)));
+
+  step('GET /users/me during a login flood');
+  const me = coreTargets(context)[1]!;
+  const mixed = await runTogether(
+    { ...me, name: 'GET /users/me during a login flood' },
+    { ...logins, name: 'POST /auth/login (the flood)' },
+    loginTiming,
+  );
+  report.scenarios.push(...mixed);
+}
+
 async function main() {
   releaseLock = await holdBenchLock();
   if (options.build) {
@@ -149,6 +191,7 @@ async function main() {
 
   step(`fresh database ${BENCH_DB}; starting node dist/server.js (NODE_ENV=production)`);
   await recreateDatabase(BENCH_DB);
+  countPostgresCpuOf(BENCH_DB);
   const dbUrl = databaseUrl(BENCH_DB);
   const app = await startApp('app', dbUrl);
   report.startup.postgresFreshMs = Math.round(app.readyMs);
@@ -199,15 +242,24 @@ async function main() {
     catalogQ: seeded.catalogQ,
   };
 
-  step('unauthenticated, authenticated and the floor');
-  report.scenarios.push(...(await runGroup(coreTargets(context), timing)));
-  step('catalog');
-  report.scenarios.push(...(await runGroup(catalogTargets(context), timing)));
-  step('properties');
-  report.scenarios.push(...(await runGroup(propertyTargets(context), timing)));
+  if (runs('core')) {
+    step('unauthenticated, authenticated and the floor');
+    report.scenarios.push(...(await runGroup(coreTargets(context), timing)));
+  }
+  if (runs('catalog')) {
+    step('catalog');
+    report.scenarios.push(...(await runGroup(catalogTargets(context), timing)));
+  }
+  if (runs('driver')) await drivers(context, dbUrl);
+  if (runs('properties')) {
+    step('properties');
+    report.scenarios.push(...(await runGroup(propertyTargets(context), timing)));
+  }
 
-  step('WEB_CONCURRENCY 1 vs 2, rate limits shared through Redis');
-  if (await redisAnswers(REDIS_URL)) {
+  if (!runs('workers')) {
+    // skipped (--only)
+  } else if (await redisAnswers(REDIS_URL)) {
+    step('WEB_CONCURRENCY 1 vs 2, rate limits shared through Redis');
     const one = await startApp('app-1-worker', dbUrl, { REDIS_URL });
     const two = await startApp('app-2-workers', dbUrl, { REDIS_URL, WEB_CONCURRENCY: '2' });
     report.scenarios.push(
@@ -219,27 +271,28 @@ async function main() {
     report.notes.push(`No Redis at ${REDIS_URL}: the 1-vs-2-worker scenarios were not run.`);
   }
 
-  step(`raw bcrypt compares at cost 12 (${options.bcryptSeconds} s, in this process)`);
-  report.bcrypt = await bcryptCompareRate(12, options.bcryptSeconds);
-  report.bcryptOneAtATime = await bcryptCompareRate(12, options.bcryptSeconds, 1);
-  console.log(
-    `  ${report.bcrypt.perSecond.toFixed(1)} compares/s with ${report.bcrypt.parallel} in flight, ${report.bcryptOneAtATime.perSecond.toFixed(1)} one at a time`,
-  );
-  step('logins');
-  const logins = loginTarget(context);
-  report.scenarios.push(...(await runGroup([logins], loginTiming)));
+  if (runs('logins')) await logins(context);
 
-  step('GET /users/me during a login flood');
-  const me = coreTargets(context)[1]!;
-  const mixed = await runTogether(
-    { ...me, name: 'GET /users/me during a login flood' },
-    { ...logins, name: 'POST /auth/login (the flood)' },
-    loginTiming,
-  );
-  report.scenarios.push(...mixed);
+  if (runs('headers')) {
+    step('security headers on a bare route');
+    report.scenarios.push(...(await runGroup(headerTargets(context), timing)));
+  }
 
-  step('security headers on a bare route');
-  report.scenarios.push(...(await runGroup(headerTargets(context), timing)));
+  if (runs('pieces')) {
+    step('the per-request pieces, one by one, on a bare route');
+    const pieceServers: Record<string, Server> = {};
+    for (const [label, pieces] of Object.entries(PIECE_SETS)) {
+      pieceServers[label] = (
+        await startBenchServer(`pieces-${label.replace(/\W+/g, '-')}`, 'pieces-server.ts', {
+          PIECES: pieces,
+        })
+      ).server;
+    }
+    report.scenarios.push(
+      ...(await runGroup(pieceTargets(options.connections, pieceServers), timing)),
+    );
+    for (const server of Object.values(pieceServers)) await stop(server);
+  }
 
   if (options.profile) {
     mkdirSync(RESULTS, { recursive: true });
@@ -258,16 +311,17 @@ async function main() {
     );
   }
 
+  await memoryAfterLoad(app.server, floor.server);
   for (const server of [floor.server, ...Object.values(headers)]) await stop(server);
   await stop(app.server);
 
+  if (!runs('startup')) return;
   step('startup to ready');
   await measureStartups(dbUrl, options.startupRepeats, report.startup);
   console.log(`  ${JSON.stringify(report.startup)}`);
 }
 
-const loadSamples: number[] = [];
-const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0] ?? 0), 5_000);
+const load = sampleLoad(report.meta);
 let failed = false;
 try {
   await main();
@@ -278,23 +332,10 @@ try {
 } finally {
   await cleanup(failed);
 }
-clearInterval(loadSampler);
-report.meta.loadAverage.end = os.loadavg();
-if (loadSamples.length) {
-  const mean = loadSamples.reduce((sum, n) => sum + n, 0) / loadSamples.length;
-  report.meta.loadAverage.oneMinuteMean = Math.round(mean * 10) / 10;
-  report.meta.loadAverage.oneMinuteMax = Math.max(...loadSamples);
-}
-const busiest = Math.max(
-  report.meta.loadAverage.start[0] ?? 0,
-  report.meta.loadAverage.end[0] ?? 0,
-  ...loadSamples,
+const busy = load.stop(
+  'the interleaved comparisons (floor ratios, CPU per request, header cost) hold up better.',
 );
-if (busiest > report.meta.cores) {
-  report.notes.unshift(
-    `The machine was busy with other work (1-minute load average up to ${busiest.toFixed(1)} on ${report.meta.cores} cores): absolute figures are low and noisy; the interleaved comparisons (floor ratio, header cost) hold up better.`,
-  );
-}
+if (busy) report.notes.unshift(busy);
 report.notes.push(
   'The load generator (autocannon) runs on the same machine as the servers and PostgreSQL, so all share the cores.',
   'Rate limits are raised (RATE_LIMIT_WINDOW=1, RATE_LIMIT_GLOBAL_MAX=1000000, ...) so that no 429 is measured; the limiter still runs on every request. ACCESS_TOKEN_TTL=3600 so one login lasts the run.',

@@ -63,39 +63,45 @@ export function coreTargets(c: AppContext): Target[] {
   ];
 }
 
+/** The catalog floor's name for a catalog scenario (bench/floor-server.ts, /catalog/...). */
+export const catalogFloorName = (scenario: string) => `catalog floor: ${scenario.slice(4)}`;
+
+/**
+ * The catalog's four queries, each beside the catalog floor running the same auth query and the
+ * same page query (every token user's session, round-robin), interleaved.
+ */
 export function catalogTargets(c: AppContext): Target[] {
   const { category, postalCode } = c.catalogFilter;
   const deep = c.deepCursor;
-  return [
-    {
-      name: 'GET /services (page 1)',
-      server: c.app,
-      variants: withTokens(c.tokens, '/services?limit=20'),
-      connections: c.connections,
-    },
+  const queries: Array<{ name: string; query: string; skip?: string }> = [
+    { name: 'GET /services (page 1)', query: 'limit=20' },
     {
       name: `GET /services (page ${'page' in deep ? deep.page : 'deep'})`,
-      server: c.app,
-      variants: withTokens(
-        c.tokens,
-        'cursor' in deep ? `/services?limit=20&cursor=${encodeURIComponent(deep.cursor)}` : '/',
-      ),
-      connections: c.connections,
+      query: 'cursor' in deep ? `limit=20&cursor=${encodeURIComponent(deep.cursor)}` : '',
       ...('skip' in deep && { skip: deep.skip }),
     },
     {
       name: 'GET /services?category&postalCode',
+      query: `category=${category}&postalCode=${postalCode}`,
+    },
+    { name: 'GET /services?q', query: `q=${encodeURIComponent(c.catalogQ)}` },
+  ];
+  return queries.flatMap(({ name, query, skip }) => [
+    {
+      name,
       server: c.app,
-      variants: withTokens(c.tokens, `/services?category=${category}&postalCode=${postalCode}`),
+      variants: withTokens(c.tokens, `/services?${query}`),
       connections: c.connections,
+      ...(skip !== undefined && { skip }),
     },
     {
-      name: 'GET /services?q',
-      server: c.app,
-      variants: withTokens(c.tokens, `/services?q=${encodeURIComponent(c.catalogQ)}`),
+      name: catalogFloorName(name),
+      server: c.floor,
+      variants: c.userIds.map((id, i) => ({ path: `/catalog/${id}/${c.sessionIds[i]}?${query}` })),
       connections: c.connections,
+      ...(skip !== undefined && { skip }),
     },
-  ];
+  ]);
 }
 
 /** A valid PropertyInput (API.md). */
@@ -186,4 +192,55 @@ export function workerTargets(c: ScenarioContext, servers: { one: Server; two: S
       connections: c.connections,
     },
   ]);
+}
+
+/** The per-request pieces priced one by one on a bare route (bench/pieces-server.ts). */
+export const PIECE_SETS: Record<string, string> = {
+  none: '',
+  'request id': 'request-id',
+  'security headers': 'security-headers',
+  'rate limit': 'rate-limit',
+  'rate limit + metrics': 'rate-limit,metrics',
+  'logging (warn)': 'logging',
+  'serialisation (User schema)': 'schema',
+  'all of them': 'request-id,security-headers,rate-limit,metrics,logging,schema',
+};
+
+export const pieceName = (label: string) => `pieces: bare route + ${label}`;
+
+export function pieceTargets(connections: number, servers: Record<string, Server>): Target[] {
+  return Object.keys(PIECE_SETS).map((label) => ({
+    name: pieceName(label),
+    server: servers[label]!,
+    variants: [{ path: '/bench' }],
+    connections,
+  }));
+}
+
+/**
+ * The driver alone: the floor's hot routes on node-postgres and on postgres.js (the same floor
+ * server, DRIVER=postgres), the same SQL and pool size, side by side, interleaved.
+ */
+export function driverTargets(c: AppContext, postgresJsFloor: Server): Target[] {
+  const routes: Array<[string, (id: string, session: string) => string]> = [
+    ['GET /users/{id}', (id) => `/users/${id}`],
+    ['the auth query (loadCaller)', (id, session) => `/caller/${id}/${session}`],
+    [
+      'catalog page 1 (auth query + page query)',
+      (id, session) => `/catalog/${id}/${session}?limit=20`,
+    ],
+  ];
+  return routes.flatMap(([label, path]) =>
+    (
+      [
+        ['node-postgres', c.floor],
+        ['postgres.js', postgresJsFloor],
+      ] as const
+    ).map(([driver, server]) => ({
+      name: `driver: ${label} · ${driver}`,
+      server,
+      variants: c.userIds.map((id, i) => ({ path: path(id, c.sessionIds[i]!) })),
+      connections: c.connections,
+    })),
+  );
 }

@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError, serviceUnavailable } from './lib/errors.js';
-import { createLogger } from './lib/logger.js';
+import { createLogger, requestLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
 import { AccessTokens } from './modules/auth/tokens.js';
@@ -61,6 +61,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(config: Config, deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger ?? createLogger(config),
+    // Each request's child logger is made on its first line written (see RequestLogger).
+    childLoggerFactory: requestLogger,
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,

@@ -8,6 +8,10 @@ import { publicAuthRoutes, sessionRoutes } from './modules/auth/routes.js';
 import { AuthService } from './modules/auth/service.js';
 import type { AccessTokens } from './modules/auth/tokens.js';
 import healthRoutes from './modules/health/routes.js';
+import bookingRoutes from './modules/marketplace/booking-routes.js';
+import requestRoutes from './modules/marketplace/request-routes.js';
+import { MarketplaceService } from './modules/marketplace/service.js';
+import marketplaceTimers from './modules/marketplace/timers.js';
 import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notifications/fanout.js';
 import notificationsRoutes from './modules/notifications/routes.js';
 import { NotificationsService } from './modules/notifications/service.js';
@@ -38,6 +42,7 @@ export interface Services {
   admin: AdminService;
   catalog: CatalogReader;
   notifications: NotificationsService;
+  marketplace: MarketplaceService;
 }
 
 /** How the guards turn a bearer token into the signed-in caller. */
@@ -74,6 +79,14 @@ export function buildServices(
     sessionValid: async (userId, sessionId, now) =>
       (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
   });
+  const marketplace = new MarketplaceService({
+    db,
+    config,
+    clock,
+    sealer: app.mail.sealer,
+    jobs: app.jobs,
+    logger,
+  });
   return {
     passwords,
     auth: new AuthService({
@@ -100,10 +113,13 @@ export function buildServices(
       ...mailing,
       logger,
       notifications,
+      // A closed account's open requests are cancelled and its live quotes withdrawn.
+      onAccountClosing: (tx, userId, context) => marketplace.closeAccount(tx, userId, context),
     }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
     notifications,
+    marketplace,
   };
 }
 
@@ -111,6 +127,7 @@ export function buildServices(
 async function modules(app: FastifyInstance, services: Services) {
   await app.register(bootstrapAdmin, { hasher: services.passwords });
   await app.register(retention);
+  await app.register(marketplaceTimers, { marketplace: services.marketplace });
 
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes, { auth: services.auth });
@@ -119,13 +136,20 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(usersRoutes, { users: services.users });
   await app.register(adminRoutes, { admin: services.admin, users: services.users });
   await app.register(propertiesRoutes);
-  await app.register(servicesRoutes);
+  await app.register(servicesRoutes, {
+    withdrawn: {
+      run: (tx, serviceId) => services.marketplace.serviceWithdrawn(tx, serviceId),
+      afterCommit: () => services.marketplace.wake(),
+    },
+  });
   await app.register(catalogRoutes, { catalog: services.catalog });
   await app.register(notificationsRoutes, { notifications: services.notifications });
   // Open streams would hold the server's close forever: end them first (clients reconnect).
   app.addHook('preClose', async () => {
     await services.notifications.close();
   });
+  await app.register(requestRoutes, { marketplace: services.marketplace });
+  await app.register(bookingRoutes, { marketplace: services.marketplace });
 }
 
 export const registerModules = fp(modules, { name: 'modules' });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ScenarioResult } from './load.js';
+import { metaLine, type RunMeta, settingsLines } from './meta.js';
 import { median } from './stats.js';
 
 /** One Node.js binary the production build ran under. */
@@ -24,19 +25,8 @@ export interface StartupPair {
 }
 
 export interface CompareReport {
-  meta: {
-    date: string;
-    commit: string;
-    dirty: boolean;
-    /** The bench process itself (the load generator). */
-    benchNode: string;
-    cores: number;
-    cpu: string;
-    memoryGb: number;
-    loadAverage: { start: number[]; end?: number[]; oneMinuteMean?: number; oneMinuteMax?: number };
-    quick: boolean;
-    settings: Record<string, unknown>;
-  };
+  /** meta.node is the bench process's own (the load generator's). */
+  meta: RunMeta;
   runtimes: [Runtime, Runtime];
   seed?: { counts: Record<string, number>; seconds: number };
   pairs: Pair[];
@@ -81,22 +71,14 @@ export function compareMarkdown(report: CompareReport): string {
   const { meta, runtimes } = report;
   const [a, b] = runtimes.map((runtime) => runtime.version) as [string, string];
   const ratio = throughputRatio(report.pairs);
-  const load = meta.loadAverage;
   return [
     `# Node.js ${a} vs ${b}${meta.quick ? ' (quick run)' : ''}`,
     '',
-    `${meta.date} · commit \`${meta.commit}\`${meta.dirty ? ' (with uncommitted changes)' : ''} · ${meta.cores} cores (${meta.cpu}) · ${meta.memoryGb} GB · load average at start ${load.start.map((n) => n.toFixed(1)).join(' / ')}${load.end ? `, at end ${load.end.map((n) => n.toFixed(1)).join(' / ')}` : ''}${load.oneMinuteMax === undefined ? '' : ` (1-minute load during the run: mean ${load.oneMinuteMean?.toFixed(1)}, max ${load.oneMinuteMax.toFixed(1)})`}`,
+    metaLine(meta, `bench on Node ${meta.node}`),
     '',
-    `The same production build (\`dist/\`) under two Node.js binaries at once: ${a} (\`${runtimes[0].binary}\`) and ${b} (\`${runtimes[1].binary}\`), each with its own floor server, on one seeded PostgreSQL database with the same tokens. Every scenario ran on both in turn, run after run (${a}, ${b}, ${a}, ${b}…), so that the machine's load lands on both alike. The load generator (autocannon) ran on Node.js ${meta.benchNode}.`,
+    `The same production build (\`dist/\`) under two Node.js binaries at once: ${a} (\`${runtimes[0].binary}\`) and ${b} (\`${runtimes[1].binary}\`), each with its own floor server, on one seeded PostgreSQL database with the same tokens. Every scenario ran on both in turn, run after run (${a}, ${b}, ${a}, ${b}…), so that the machine's load lands on both alike. The load generator (autocannon) ran on Node.js ${meta.node}.`,
     '',
-    `Settings: ${Object.entries(meta.settings)
-      .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
-      .join(', ')}.`,
-    report.seed
-      ? `Seed: ${Object.entries(report.seed.counts)
-          .map(([key, value]) => `${value.toLocaleString('en-US')} ${key}`)
-          .join(', ')} in ${report.seed.seconds.toFixed(1)} s.`
-      : '',
+    ...settingsLines(meta, report.seed),
     '',
     `| scenario | req/s ${a} | req/s ${b} | change | p50 ms | p99 ms | peak RSS MB | errors + non-2xx |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',

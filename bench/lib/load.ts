@@ -1,5 +1,6 @@
 import autocannon, { type Client, type Result } from 'autocannon';
 import { rssSampler, type Server } from './children.js';
+import { cpuMeter } from './cpu.js';
 import { median as medianOf } from './stats.js';
 
 /** One HTTP load: what to send, to which server, over how many connections. */
@@ -42,6 +43,9 @@ export interface Measurement {
   /** Answers by status code. */
   statuses: Record<string, number>;
   rssPeakMb: number;
+  /** CPU µs per answered request: the server's (every process of it) and PostgreSQL's. */
+  cpuUs: number;
+  pgCpuUs: number;
 }
 
 export interface ScenarioResult {
@@ -63,8 +67,14 @@ export interface ScenarioResult {
   non2xx?: number;
   /** Answers other than 2xx by status code, summed over the runs. */
   otherStatuses?: Record<string, number>;
-  /** The server's peak resident set size during the measured runs. */
+  /** The server's peak resident set size during the measured runs (all its processes). */
   rssMb?: number;
+  /**
+   * CPU µs per answered request, median over the runs: the server's own (all its processes) and
+   * PostgreSQL's (the backends of the bench database), from /proc.
+   */
+  cpuUs?: number;
+  pgCpuUs?: number;
 }
 
 function variant(target: Target, index: number) {
@@ -79,8 +89,10 @@ function variant(target: Target, index: number) {
 export async function measure(target: Target, seconds: number): Promise<Measurement> {
   let next = 0;
   const sampler = rssSampler(target.server.pid);
+  const meter = await cpuMeter(target.server.pid);
   let result: Result;
   let rssPeakMb: number;
+  let cpu: { server: number; postgres: number };
   try {
     result = await autocannon({
       url: target.server.url,
@@ -94,7 +106,9 @@ export async function measure(target: Target, seconds: number): Promise<Measurem
     });
   } finally {
     rssPeakMb = sampler.stop();
+    cpu = await meter.stop();
   }
+  const answered = Math.max(1, result.requests.total);
   if (target.drain) await probe(target);
   return {
     rps: result.requests.average,
@@ -107,6 +121,8 @@ export async function measure(target: Target, seconds: number): Promise<Measurem
       Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
     ),
     rssPeakMb,
+    cpuUs: (cpu.server * 1e6) / answered,
+    pgCpuUs: (cpu.postgres * 1e6) / answered,
   };
 }
 
@@ -178,6 +194,8 @@ export function summarise(target: Target, runs: Measurement[]): ScenarioResult {
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     ...otherStatuses(runs),
     rssMb: round(Math.max(...runs.map((run) => run.rssPeakMb))),
+    cpuUs: round(median(runs.map((run) => run.cpuUs))),
+    pgCpuUs: round(median(runs.map((run) => run.pgCpuUs))),
   };
 }
 
@@ -211,7 +229,7 @@ export async function runGroup(targets: Target[], timing: Timing): Promise<Scena
       const measurement = await measure(target, timing.runSeconds);
       measured.get(target)!.push(measurement);
       console.log(
-        `  ${target.name} run ${run + 1}/${timing.runs}: ${Math.round(measurement.rps)} req/s, p99 ${measurement.p99} ms`,
+        `  ${target.name} run ${run + 1}/${timing.runs}: ${Math.round(measurement.rps)} req/s, p99 ${measurement.p99} ms, ${Math.round(measurement.cpuUs)} + ${Math.round(measurement.pgCpuUs)} µs CPU/req`,
       );
     }
   }

@@ -17,6 +17,11 @@ export interface BenchOptions {
   startupRepeats: number;
   bcryptSeconds: number;
   seed: SeedSize;
+  /**
+   * `--only=core,catalog,...` (BENCH_ONLY): only these groups of scenarios (core, catalog,
+   * properties, workers, logins, headers, pieces, driver, startup); all when unset.
+   */
+  only?: string[];
 }
 
 export interface SeedSize {
@@ -38,14 +43,19 @@ export function benchOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
   const profile = argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
   const build = !argv.includes('--no-build');
+  const onlyArg =
+    argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) ??
+    process.env.BENCH_ONLY;
+  const only = onlyArg ? onlyArg.split(',').map((group) => group.trim()) : undefined;
   if (quick) {
     return {
       quick,
       profile,
       build,
+      ...(only && { only }),
       warmupSeconds: 1,
-      runSeconds: 2,
-      runs: 1,
+      runSeconds: Number(process.env.BENCH_RUN_SECONDS ?? 2),
+      runs: Number(process.env.BENCH_RUNS ?? 1),
       loginRunSeconds: 5,
       loginRuns: 1,
       connections: 64,
@@ -68,6 +78,7 @@ export function benchOptions(argv: string[]): BenchOptions {
     quick,
     profile,
     build,
+    ...(only && { only }),
     warmupSeconds: 2,
     runSeconds: 5,
     runs: 5,

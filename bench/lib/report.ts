@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BcryptRate } from './bcrypt-rate.js';
 import type { ScenarioResult } from './load.js';
+import { metaLine, type RunMeta, settingsLines } from './meta.js';
 
 export interface StartupFigures {
   /** Spawn to /health/ready 200, in ms (median of the repeats). */
@@ -20,19 +21,7 @@ export interface StartupFigures {
 }
 
 export interface Report {
-  meta: {
-    date: string;
-    commit: string;
-    dirty: boolean;
-    node: string;
-    cores: number;
-    cpu: string;
-    memoryGb: number;
-    /** os.loadavg() at start and end; the 1-minute figure sampled every 5 s in between. */
-    loadAverage: { start: number[]; end?: number[]; oneMinuteMean?: number; oneMinuteMax?: number };
-    quick: boolean;
-    settings: Record<string, unknown>;
-  };
+  meta: RunMeta;
   seed?: { counts: Record<string, number>; seconds: number };
   startup: StartupFigures;
   scenarios: ScenarioResult[];
@@ -40,6 +29,14 @@ export interface Report {
   bcrypt?: BcryptRate;
   bcryptOneAtATime?: BcryptRate;
   comparisons: Record<string, unknown>;
+  /** After all the load: the app's and the floor's RSS, and the app's V8 heap (its /metrics). */
+  memory?: {
+    appRssMb?: number;
+    floorRssMb?: number;
+    appHeapUsedMb?: number;
+    appHeapTotalMb?: number;
+    appExternalMb?: number;
+  };
   notes: string[];
 }
 
@@ -59,12 +56,12 @@ function problems(s: ScenarioResult): string {
 export function scenarioTable(scenarios: ScenarioResult[]): string {
   const rows = scenarios.map((s) =>
     s.status === 'ok'
-      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${problems(s)} | ${fixed(s.rssMb)} MB |`
-      : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | |`,
+      ? `| ${s.name} | ${s.connections} | ${fixed(s.rps)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${fixed(s.cpuUs)} | ${fixed(s.pgCpuUs)} | ${problems(s)} | ${fixed(s.rssMb)} MB |`
+      : `| ${s.name} | ${s.connections} | ${s.note ?? s.status} | | | | | | | |`,
   );
   return [
-    '| scenario | conns | requests/s | p50 | p90 | p99 | errors + non-2xx | server RSS (peak) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | conns | requests/s | p50 | p90 | p99 | server CPU µs/req | PostgreSQL CPU µs/req | errors + non-2xx | server RSS (peak) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -74,20 +71,13 @@ export function markdown(report: Report, summary: string[]): string {
   return [
     `# Homefront benchmark${meta.quick ? ' (quick smoke run)' : ''}`,
     '',
-    `${meta.date} · commit \`${meta.commit}\`${meta.dirty ? ' (with uncommitted changes)' : ''} · Node ${meta.node} · ${meta.cores} cores (${meta.cpu}) · ${meta.memoryGb} GB · load average at start ${meta.loadAverage.start.map((n) => n.toFixed(1)).join(' / ')}${meta.loadAverage.end ? `, at end ${meta.loadAverage.end.map((n) => n.toFixed(1)).join(' / ')}` : ''}${meta.loadAverage.oneMinuteMax === undefined ? '' : ` (1-minute load during the run: mean ${meta.loadAverage.oneMinuteMean?.toFixed(1)}, max ${meta.loadAverage.oneMinuteMax.toFixed(1)})`}`,
+    metaLine(meta),
     '',
-    `Settings: ${Object.entries(meta.settings)
-      .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
-      .join(', ')}.`,
-    report.seed
-      ? `Seed: ${Object.entries(report.seed.counts)
-          .map(([key, value]) => `${value.toLocaleString('en-US')} ${key}`)
-          .join(', ')} in ${report.seed.seconds.toFixed(1)} s.`
-      : '',
+    ...settingsLines(meta, report.seed),
     '',
     scenarioTable(report.scenarios),
     '',
-    'requests/s: median of the measured runs (every run is in latest.json); latencies: median of the runs’ percentiles (autocannon, 1 ms resolution); RSS: the server process’s peak VmRSS during the runs.',
+    'requests/s: median of the measured runs (every run is in latest.json); latencies: median of the runs’ percentiles (autocannon, 1 ms resolution); CPU µs/req: CPU time (user + system, from /proc) per answered request, median of the runs, of the server (all its processes) and of the PostgreSQL backends connected to the bench database; RSS: the peak VmRSS of the server’s processes (summed) during the runs.',
     '',
     '## Summary',
     '',

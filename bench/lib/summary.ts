@@ -18,7 +18,7 @@ export function summaryLines(report: Report, loginConnections: number): string[]
     const ratio = me.rps / floor.rps;
     report.comparisons.floorRatio = Math.round(ratio * 1000) / 1000;
     lines.push(
-      `Floor ratio: GET /users/me ${Math.round(me.rps)} req/s is ${pct(ratio)} of the floor's ${Math.round(floor.rps)} req/s ${verdict(ratio >= 0.7)} (target ≥ 70%).`,
+      `Floor ratio: GET /users/me ${Math.round(me.rps)} req/s is ${pct(ratio)} of the floor's ${Math.round(floor.rps)} req/s ${verdict(ratio >= 0.75)} (target ≥ 75%); CPU per request: app ${me.cpuUs} + PostgreSQL ${me.pgCpuUs} µs vs floor ${floor.cpuUs} + ${floor.pgCpuUs} µs.`,
     );
   }
   const callerFloor = find(AUTH_QUERY_FLOOR);
@@ -94,6 +94,49 @@ export function summaryLines(report: Report, loginConnections: number): string[]
       line += `, @fastify/helmet ${Math.round(helmet.rps)} req/s (${change(helmet.rps)})`;
     }
     lines.push(`${line}.`);
+  }
+  for (const scenario of catalog) {
+    const floorOf = find(`catalog floor: ${scenario.name.slice(4)}`);
+    if (!scenario.rps || !floorOf?.rps) continue;
+    const ratio = scenario.rps / floorOf.rps;
+    const p99 = (scenario.p99 ?? 0) / Math.max(floorOf.p99 ?? 1, 1);
+    report.comparisons.catalogFloorRatios ??= {};
+    (report.comparisons.catalogFloorRatios as Record<string, unknown>)[scenario.name] = {
+      throughput: Math.round(ratio * 1000) / 1000,
+      p99: Math.round(p99 * 100) / 100,
+    };
+    lines.push(
+      `Catalog vs its floor, ${scenario.name.slice(4)}: ${Math.round(scenario.rps)} vs ${Math.round(floorOf.rps)} req/s = ${pct(ratio)} ${verdict(ratio >= 0.8)} (≥ 80%); p99 ${scenario.p99} vs ${floorOf.p99} ms = ${p99.toFixed(2)}× ${verdict(p99 <= 1.3)} (≤ 1.3×); CPU per request app ${scenario.cpuUs} + PostgreSQL ${scenario.pgCpuUs} µs vs floor ${floorOf.cpuUs} + ${floorOf.pgCpuUs} µs.`,
+    );
+  }
+  for (const label of [
+    'GET /users/{id}',
+    'the auth query (loadCaller)',
+    'catalog page 1 (auth query + page query)',
+  ]) {
+    const pg = find(`driver: ${label} · node-postgres`);
+    const js = find(`driver: ${label} · postgres.js`);
+    if (!pg?.rps || !js?.rps) continue;
+    lines.push(
+      `Driver, ${label} on the floor: node-postgres ${Math.round(pg.rps)} req/s (${pg.cpuUs} µs CPU/req) vs postgres.js ${Math.round(js.rps)} req/s (${js.cpuUs} µs CPU/req): postgres.js ${((js.rps / pg.rps - 1) * 100).toFixed(1)}% in throughput, ${((js.cpuUs ?? 0) / Math.max(pg.cpuUs ?? 1, 1)).toFixed(2)}× the CPU (adopt at ≥ +10% with no loss elsewhere).`,
+    );
+  }
+  const bare = find('pieces: bare route + none');
+  if (bare?.cpuUs !== undefined) {
+    const pieces = report.scenarios.filter(
+      (x) => x.status === 'ok' && x.name.startsWith('pieces: bare route + ') && x !== bare,
+    );
+    lines.push(
+      `Per-request pieces on a bare route (server CPU µs/request over the bare route's ${bare.cpuUs}): ${pieces.map((x) => `${x.name.slice('pieces: bare route + '.length)} ${((x.cpuUs ?? 0) - (bare.cpuUs ?? 0)).toFixed(0)}`).join(', ')}.`,
+    );
+  }
+  const memory = report.memory;
+  if (memory?.appRssMb && memory.floorRssMb) {
+    const ratio = memory.appRssMb / memory.floorRssMb;
+    report.comparisons.rssAfterLoadRatio = Math.round(ratio * 100) / 100;
+    lines.push(
+      `RSS after the whole bench: app ${memory.appRssMb} MB vs floor ${memory.floorRssMb} MB = ${ratio.toFixed(2)}× ${verdict(ratio <= 1.3)} (≤ 1.3×); the app's V8 heap ${memory.appHeapUsedMb} MB used of ${memory.appHeapTotalMb} MB, external ${memory.appExternalMb} MB.`,
+    );
   }
   const s = report.startup;
   if (s.postgresMs !== undefined) {

@@ -3,6 +3,7 @@ import {
   boolean,
   check,
   customType,
+  date,
   index,
   integer,
   jsonb,
@@ -375,6 +376,154 @@ export const serviceAreas = pgTable(
     primaryKey({ columns: [t.postalCode, t.serviceId] }),
     index('service_areas_category_idx').on(t.postalCode, t.category, t.serviceId),
     index('service_areas_service_idx').on(t.serviceId),
+  ],
+);
+
+/*
+ * The marketplace (issue 16): job requests, quotes and bookings. Their `state` columns move only
+ * through the transition table in src/modules/marketplace/transitions.ts; the CHECKs name every
+ * state it declares. People and places are `set null` on delete: a booked job outlives the
+ * accounts and the property it names (an admin still sees it), and the feed's postal code and
+ * city are copied onto the request, so it never joins properties.
+ */
+export const REQUEST_STATES = ['open', 'booked', 'cancelled', 'expired'] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+export const QUOTE_STATES = [
+  'live',
+  'replaced',
+  'withdrawn',
+  'declined',
+  'expired',
+  'accepted',
+] as const;
+export type QuoteState = (typeof QUOTE_STATES)[number];
+export const BOOKING_STATES = [
+  'scheduled',
+  'in_progress',
+  'completed',
+  'confirmed',
+  'cancelled',
+  'disputed',
+  'resolved',
+] as const;
+export type BookingState = (typeof BOOKING_STATES)[number];
+export const TIMES_OF_DAY = ['morning', 'afternoon', 'evening'] as const;
+export type TimeOfDay = (typeof TIMES_OF_DAY)[number];
+export const PARTIES = ['homeowner', 'provider', 'admin', 'system'] as const;
+export type Party = (typeof PARTIES)[number];
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+
+export const jobRequests = pgTable(
+  'job_requests',
+  {
+    id: id(),
+    homeownerId: uuid('homeowner_id').references(() => users.id, { onDelete: 'set null' }),
+    propertyId: uuid('property_id').references(() => properties.id, { onDelete: 'set null' }),
+    /** A direct request names one service, and so one provider; null: open to every match. */
+    serviceId: uuid('service_id').references(() => services.id, { onDelete: 'set null' }),
+    directProviderId: uuid('direct_provider_id').references(() => users.id, {
+      onDelete: 'set null',
+    }),
+    category: text('category').$type<ServiceCategory>().notNull(),
+    /** Copied from the property (normalised as service areas are): what a provider sees. */
+    postalCode: text('postal_code').notNull(),
+    city: text('city').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    earliestDate: date('earliest_date', { mode: 'string' }).notNull(),
+    latestDate: date('latest_date', { mode: 'string' }).notNull(),
+    timeOfDay: text('time_of_day').$type<TimeOfDay>(),
+    budgetCents: integer('budget_cents'),
+    currency: text('currency'),
+    state: text('state').$type<RequestState>().notNull().default('open'),
+    cancelReason: text('cancel_reason'),
+    expiresAt: tstz('expires_at').notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    index('job_requests_homeowner_idx').on(t.homeownerId, t.id.desc()),
+    // The provider feed: open requests newest first (uuid v7 ids are creation-ordered), one
+    // range per (category, postal code) filter, or the whole open set without one.
+    index('job_requests_feed_idx')
+      .on(t.category, t.postalCode, t.id.desc())
+      .where(sql`${t.state} = 'open'`),
+    index('job_requests_open_idx').on(t.id.desc()).where(sql`${t.state} = 'open'`),
+    check('job_requests_state', sql`${t.state} in (${inList(REQUEST_STATES)})`),
+    check('job_requests_window', sql`${t.earliestDate} <= ${t.latestDate}`),
+    check(
+      'job_requests_budget',
+      sql`(${t.budgetCents} is null) = (${t.currency} is null) and coalesce(${t.budgetCents}, 0) >= 0`,
+    ),
+  ],
+);
+
+export const quotes = pgTable(
+  'quotes',
+  {
+    id: id(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => jobRequests.id, { onDelete: 'cascade' }),
+    providerId: uuid('provider_id').references(() => users.id, { onDelete: 'set null' }),
+    serviceId: uuid('service_id').references(() => services.id, { onDelete: 'set null' }),
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull(),
+    message: text('message').notNull(),
+    validUntil: tstz('valid_until').notNull(),
+    proposedStart: tstz('proposed_start').notNull(),
+    state: text('state').$type<QuoteState>().notNull().default('live'),
+    ...timestamps,
+  },
+  (t) => [
+    // One live quote per provider and request: a revision replaces it.
+    uniqueIndex('quotes_live_key').on(t.requestId, t.providerId).where(sql`${t.state} = 'live'`),
+    index('quotes_request_idx').on(t.requestId, t.id.desc()),
+    index('quotes_provider_idx').on(t.providerId, t.id.desc()),
+    index('quotes_service_live_idx').on(t.serviceId).where(sql`${t.state} = 'live'`),
+    check('quotes_state', sql`${t.state} in (${inList(QUOTE_STATES)})`),
+    check('quotes_price', sql`${t.priceCents} >= 0`),
+  ],
+);
+
+export const bookings = pgTable(
+  'bookings',
+  {
+    id: id(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => jobRequests.id),
+    quoteId: uuid('quote_id')
+      .notNull()
+      .references(() => quotes.id),
+    homeownerId: uuid('homeowner_id').references(() => users.id, { onDelete: 'set null' }),
+    providerId: uuid('provider_id').references(() => users.id, { onDelete: 'set null' }),
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull(),
+    proposedStart: tstz('proposed_start').notNull(),
+    state: text('state').$type<BookingState>().notNull().default('scheduled'),
+    cancelledBy: text('cancelled_by').$type<Party>(),
+    cancelReason: text('cancel_reason'),
+    lateCancellation: boolean('late_cancellation').notNull().default(false),
+    completedAt: tstz('completed_at'),
+    disputeReason: text('dispute_reason'),
+    resolution: text('resolution'),
+    ...timestamps,
+  },
+  (t) => [
+    // One booking per request: the backstop under accept's compare-and-set.
+    uniqueIndex('bookings_request_key').on(t.requestId),
+    uniqueIndex('bookings_quote_key').on(t.quoteId),
+    index('bookings_homeowner_idx').on(t.homeownerId, t.id.desc()),
+    index('bookings_homeowner_state_idx').on(t.homeownerId, t.state, t.id.desc()),
+    index('bookings_provider_idx').on(t.providerId, t.id.desc()),
+    index('bookings_provider_state_idx').on(t.providerId, t.state, t.id.desc()),
+    index('bookings_state_idx').on(t.state, t.id.desc()),
+    check('bookings_state', sql`${t.state} in (${inList(BOOKING_STATES)})`),
+    check(
+      'bookings_cancelled_by',
+      sql`${t.cancelledBy} is null or ${t.cancelledBy} in (${inList(PARTIES)})`,
+    ),
   ],
 );
 

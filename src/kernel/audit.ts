@@ -23,7 +23,11 @@ export type AuditType =
   | 'user.enabled'
   | 'role.granted'
   | 'role.revoked'
-  | 'admin.bootstrapped';
+  | 'admin.bootstrapped'
+  // The marketplace: one type per transition (src/modules/marketplace/transitions.ts).
+  | `request.${string}`
+  | `quote.${string}`
+  | `booking.${string}`;
 
 export interface AuditEntry {
   type: AuditType;

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'request_timeout'
   | 'conflict'
   | 'invalid_state'
+  | 'quote_expired'
+  | 'request_closed'
   | 'idempotency_key_in_use'
   | 'idempotency_key_reused'
   | 'payload_too_large'
@@ -51,6 +53,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   request_timeout: 'Request timeout',
   conflict: 'Conflict',
   invalid_state: 'Invalid state',
+  quote_expired: 'Quote expired',
+  request_closed: 'Request closed',
   idempotency_key_in_use: 'Idempotency key in use',
   idempotency_key_reused: 'Idempotency key reused',
   payload_too_large: 'Payload too large',
@@ -119,6 +123,11 @@ export const notFound = (detail = 'The resource does not exist.') =>
   new AppError(404, 'not_found', detail);
 export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
 export const invalidState = (detail: string) => new AppError(409, 'invalid_state', detail);
+/** The marketplace: a quote past its validUntil, a request no longer open to quotes or acceptance. */
+export const quoteExpired = (detail = 'The quote has expired.') =>
+  new AppError(409, 'quote_expired', detail);
+export const requestClosed = (detail = 'The request is no longer open.') =>
+  new AppError(409, 'request_closed', detail);
 export function rateLimited(retryAfterMs: number, detail: string): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return new AppError(429, 'rate_limited', detail, undefined, { 'retry-after': String(seconds) });

@@ -12,7 +12,8 @@ export type MailTemplate =
   | 'verify_email'
   | 'already_registered'
   | 'reset_password'
-  | 'password_changed';
+  | 'password_changed'
+  | `marketplace.${string}`;
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -131,5 +132,89 @@ export function passwordChangedMail(appUrl: string, name: string): MailContent {
     subject: 'Your password was changed',
     text: `${lines.join('\n\n')}\n`,
     html: layout('Your password was changed', lines),
+  };
+}
+
+/**
+ * The marketplace's mails, one text per transition that mails (src/modules/marketplace/
+ * transitions.ts): what happened, to whom, and where to look. A provider's mail never carries
+ * the address before a booking exists.
+ */
+const MARKETPLACE_TEXTS: Record<string, { subject: string; line: string }> = {
+  'request.expire': {
+    subject: 'Your job request expired',
+    line: 'Your job request "{title}" expired without an accepted quote.',
+  },
+  'quote.submit': {
+    subject: 'New quote on your job request',
+    line: 'You have a new quote on your job request "{title}".',
+  },
+  'quote.withdraw': {
+    subject: 'A quote was withdrawn',
+    line: 'A quote on your job request "{title}" was withdrawn.',
+  },
+  'quote.decline': {
+    subject: 'Your quote was not accepted',
+    line: 'Your quote on the job request "{title}" was declined: the request was booked with someone else or closed.',
+  },
+  'quote.expire': {
+    subject: 'Your quote expired',
+    line: 'Your quote on the job request "{title}" reached its validity date and expired.',
+  },
+  'booking.create': {
+    subject: 'Your quote was accepted',
+    line: 'Your quote on "{title}" was accepted: the job is booked. The address and contact details are in the booking.',
+  },
+  'booking.start': {
+    subject: 'Work has started',
+    line: 'The provider started the job "{title}".',
+  },
+  'booking.complete': {
+    subject: 'The job is complete',
+    line: 'The provider marked the job "{title}" complete. Confirm it, or report a problem within 7 days; after that it is confirmed automatically.',
+  },
+  'booking.confirm': {
+    subject: 'The job was confirmed',
+    line: 'The homeowner confirmed the job "{title}".',
+  },
+  'booking.autoconfirm': {
+    subject: 'The job was confirmed',
+    line: 'The job "{title}" was confirmed automatically: the 7-day window to report a problem has passed.',
+  },
+  'booking.cancel': {
+    subject: 'A booking was cancelled',
+    line: 'The booking for "{title}" was cancelled.',
+  },
+  'booking.dispute': {
+    subject: 'A completed job was disputed',
+    line: 'The homeowner reported a problem with the job "{title}". An administrator will look into it.',
+  },
+  'booking.resolve': {
+    subject: 'The dispute was resolved',
+    line: 'An administrator resolved the dispute about the job "{title}".',
+  },
+};
+
+export const MARKETPLACE_MAILS = Object.keys(MARKETPLACE_TEXTS);
+
+export function marketplaceMail(
+  transition: string,
+  appUrl: string,
+  name: string,
+  facts: { title: string; path: string; note?: string | null },
+): MailContent {
+  const text = MARKETPLACE_TEXTS[transition];
+  if (!text) throw new Error(`no mail text for ${transition}`);
+  const link = `${appUrl}${facts.path}`;
+  const lines = [
+    `Hello ${name},`,
+    text.line.replace('{title}', facts.title),
+    ...(facts.note ? [`Note: ${facts.note}`] : []),
+  ];
+  return {
+    subject: text.subject,
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout(text.subject, lines, { label: 'Open in Homefront', href: link }),
+    link,
   };
 }

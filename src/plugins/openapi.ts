@@ -20,6 +20,10 @@ export const TAGS = [
     name: 'notifications',
     description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
   },
+  {
+    name: 'marketplace',
+    description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
+  },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
   {

@@ -85,7 +85,15 @@ describe('the account lifecycle, end to end through HTTP and real mail', () => {
       email,
       fullName: 'Jane Doe',
       roles: ['homeowner'],
-      permissions: ['catalog:read', 'properties:read', 'properties:write'],
+      permissions: [
+        'bookings:read',
+        'bookings:write',
+        'catalog:read',
+        'properties:read',
+        'properties:write',
+        'requests:read',
+        'requests:write',
+      ],
       emailVerified: true,
       isActive: true,
     });

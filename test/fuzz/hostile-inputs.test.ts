@@ -30,7 +30,7 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   403: ['forbidden', 'email_not_verified', 'account_disabled'],
   404: ['not_found'],
   406: ['not_acceptable'],
-  409: ['conflict', 'invalid_state'],
+  409: ['conflict', 'invalid_state', 'quote_expired', 'request_closed'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],
   429: ['rate_limited'],
@@ -410,5 +410,6 @@ describe(`fuzzing every operation with hostile input (FUZZ_SEED=${SEED})`, () =>
     expect(failures.join('\n'), `FUZZ_SEED=${SEED}: ${failures.length} of ${count} requests`).toBe(
       '',
     );
-  }, 300_000);
+    // The marketplace (issue 16) added 21 operations to the ~55 before it: the budget grew with them.
+  }, 600_000);
 });

@@ -100,7 +100,33 @@ export const CONTRACT: Record<string, ContractRow> = {
   // permissions are data, and an operator can take browsing away from a role without a release.
   'GET /services': row('catalog:read', 200),
 
+  // The marketplace (issue 16): a homeowner's requests and the quotes on them; someone else's
+  // request is 404. Providers read the feed of requests they can serve and quote on them.
+  'GET /homeowners/requests': row('requests:read', 200),
+  'POST /homeowners/requests': row('requests:write', 400),
+  'GET /homeowners/requests/{id}': row('requests:read', 404),
+  'PATCH /homeowners/requests/{id}': row('requests:write', 400),
+  'POST /homeowners/requests/{id}/cancel': row('requests:write', 404),
+  'GET /homeowners/requests/{id}/quotes': row('requests:read', 404),
+  'POST /homeowners/requests/{id}/quotes/{quoteId}/accept': row('requests:write', 404),
+  'GET /service-providers/requests': row('feed:read', 200),
+  'GET /service-providers/requests/{id}': row('feed:read', 404),
+  'POST /service-providers/requests/{id}/quotes': row('quotes:write', 400),
+  'POST /service-providers/quotes/{id}/withdraw': row('quotes:write', 404),
+  // Bookings: either party reads and moves its own (a stranger's id is 404); the transitions with
+  // a reason need a body.
+  'GET /bookings/{id}': row('bookings:read', 404),
+  'GET /homeowners/bookings': row('bookings:read', 200),
+  'GET /service-providers/bookings': row('bookings:read', 200),
+  'POST /bookings/{id}/start': row('bookings:write', 404),
+  'POST /bookings/{id}/complete': row('bookings:write', 404),
+  'POST /bookings/{id}/confirm': row('bookings:write', 404),
+  'POST /bookings/{id}/cancel': row('bookings:write', 400),
+  'POST /bookings/{id}/dispute': row('bookings:write', 400),
+
   // Administration
+  'GET /admin/bookings': row('bookings:manage', 200),
+  'POST /admin/bookings/{id}/resolve': row('bookings:manage', 400),
   'GET /admin/users': row('users:read', 200),
   'GET /admin/users/{id}': row('users:read', 404),
   'PATCH /admin/users/{id}': row('users:manage', 400),

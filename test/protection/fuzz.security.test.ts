@@ -29,6 +29,8 @@ const CONTRACT_CODES = new Set([
   'not_found',
   'conflict',
   'invalid_state',
+  'quote_expired',
+  'request_closed',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',

@@ -55,12 +55,8 @@ describe('GET /admin/users', () => {
       phone: null,
       roles: ['homeowner', 'service_provider'],
       permissions: [
-        'catalog:read',
-        'properties:read',
-        'properties:write',
-        'services:read',
-        'services:write',
-      ],
+        ...new Set([...SEEDED_PERMISSIONS.homeowner, ...SEEDED_PERMISSIONS.service_provider]),
+      ].sort(),
       emailVerified: true,
       isActive: true,
     });

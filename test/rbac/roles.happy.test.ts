@@ -31,15 +31,15 @@ describe('GET /admin/roles', () => {
       {
         name: 'homeowner',
         description: expect.any(String),
-        permissions: ['catalog:read', 'properties:read', 'properties:write'],
+        permissions: SEEDED_PERMISSIONS.homeowner,
       },
       {
         name: 'service_provider',
         description: expect.any(String),
-        permissions: ['catalog:read', 'services:read', 'services:write'],
+        permissions: SEEDED_PERMISSIONS.service_provider,
       },
     ]);
-    expect(SEEDED_PERMISSIONS.admin).toHaveLength(9);
+    expect(SEEDED_PERMISSIONS.admin).toHaveLength(16);
     for (const role of roles) expect(role.description.trim()).not.toBe('');
   });
 });
@@ -53,12 +53,8 @@ describe('POST /admin/users/{id}/roles', () => {
       id: user.id,
       roles: ['homeowner', 'service_provider'],
       permissions: [
-        'catalog:read',
-        'properties:read',
-        'properties:write',
-        'services:read',
-        'services:write',
-      ],
+        ...new Set([...SEEDED_PERMISSIONS.homeowner, ...SEEDED_PERMISSIONS.service_provider]),
+      ].sort(),
     });
     expect(await rolesInDatabase(t, user.id)).toEqual(['homeowner', 'service_provider']);
   });

@@ -10,9 +10,16 @@ export type RoleName = 'homeowner' | 'service_provider' | 'admin';
 
 export const ALL_PERMISSIONS = [
   'audit:read',
+  'bookings:manage',
+  'bookings:read',
+  'bookings:write',
   'catalog:read',
+  'feed:read',
   'properties:read',
   'properties:write',
+  'quotes:write',
+  'requests:read',
+  'requests:write',
   'roles:assign',
   'services:read',
   'services:write',
@@ -22,8 +29,24 @@ export const ALL_PERMISSIONS = [
 
 export const SEEDED_PERMISSIONS: Record<RoleName, string[]> = {
   admin: ALL_PERMISSIONS,
-  homeowner: ['catalog:read', 'properties:read', 'properties:write'],
-  service_provider: ['catalog:read', 'services:read', 'services:write'],
+  homeowner: [
+    'bookings:read',
+    'bookings:write',
+    'catalog:read',
+    'properties:read',
+    'properties:write',
+    'requests:read',
+    'requests:write',
+  ],
+  service_provider: [
+    'bookings:read',
+    'bookings:write',
+    'catalog:read',
+    'feed:read',
+    'quotes:write',
+    'services:read',
+    'services:write',
+  ],
 };
 
 /** Whether a user holding `roles` has `permission`, per the seed. */

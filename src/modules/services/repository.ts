@@ -64,18 +64,28 @@ export async function insertService(
   return row;
 }
 
+/**
+ * What the other modules tie to a service (the marketplace's live quotes): `withdrawn` runs in
+ * the transaction that deactivates or deletes it. The composition root wires it.
+ */
+export type OnServiceWithdrawn = (tx: Db, serviceId: string) => Promise<void>;
+
 export async function replaceService(
   db: Db,
   providerId: string,
   id: string,
   values: ServiceValues,
+  onWithdrawn?: OnServiceWithdrawn,
 ): Promise<ServiceRow | undefined> {
-  const [row] = await db
-    .update(services)
-    .set(values)
-    .where(owned(providerId, id))
-    .returning(serviceColumns);
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(services)
+      .set(values)
+      .where(owned(providerId, id))
+      .returning(serviceColumns);
+    if (row && !row.isActive) await onWithdrawn?.(tx, row.id);
+    return row;
+  });
 }
 
 /**
@@ -87,6 +97,7 @@ export async function changeService(
   providerId: string,
   id: string,
   change: (current: ServiceRow) => Partial<ServiceValues>,
+  onWithdrawn?: OnServiceWithdrawn,
 ): Promise<ServiceRow | undefined> {
   return db.transaction(async (tx) => {
     const [current] = await tx
@@ -100,14 +111,30 @@ export async function changeService(
       .set(change(current))
       .where(owned(providerId, id))
       .returning(serviceColumns);
+    if (row && !row.isActive) await onWithdrawn?.(tx, row.id);
     return row;
   });
 }
 
-export async function deleteService(db: Db, providerId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .delete(services)
-    .where(owned(providerId, id))
-    .returning({ id: services.id });
-  return rows.length > 0;
+export async function deleteService(
+  db: Db,
+  providerId: string,
+  id: string,
+  onWithdrawn?: OnServiceWithdrawn,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ id: services.id })
+      .from(services)
+      .where(owned(providerId, id))
+      .for('update');
+    if (!current) return false;
+    // Before the delete: the foreign keys then forget which quotes named the service.
+    await onWithdrawn?.(tx, id);
+    const rows = await tx
+      .delete(services)
+      .where(owned(providerId, id))
+      .returning({ id: services.id });
+    return rows.length > 0;
+  });
 }

@@ -11,6 +11,7 @@ import {
   findService,
   insertService,
   listServices,
+  type OnServiceWithdrawn,
   replaceService,
   type ServiceRow,
 } from './repository.js';
@@ -19,8 +20,20 @@ import { Service, ServiceInput, ServiceListQuery, ServicePatch } from './schemas
 const OWNER_ONLY = 'Only the provider who owns it sees it: any other caller gets 404.';
 const PRICE_RULE = '`priceCents` is required unless `pricingModel` is "quote" (400 otherwise).';
 
+export interface ServicesRoutesOptions {
+  /** Deactivating or deleting a service withdraws what others tie to it (the marketplace's quotes). */
+  withdrawn?: { run: OnServiceWithdrawn; afterCommit(): void };
+}
+
 /** /service-providers/services: a provider's own services, active or not. */
-const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const servicesRoutes: FastifyPluginAsyncTypebox<ServicesRoutesOptions> = async (
+  app,
+  { withdrawn },
+) => {
+  const settled = <T>(result: T): T => {
+    withdrawn?.afterCommit();
+    return result;
+  };
   const found = <T>(row: T | undefined): T => {
     if (!row) throw notFound('No such service.');
     return row;
@@ -107,7 +120,14 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const values = serviceValues(request.body);
-      return found(await replaceService(app.db, callerOf(request).id, request.params.id, values));
+      const row = await replaceService(
+        app.db,
+        callerOf(request).id,
+        request.params.id,
+        values,
+        withdrawn?.run,
+      );
+      return settled(found(row));
     },
   );
 
@@ -128,7 +148,9 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { id } = request.params;
       const change = (current: ServiceRow) => serviceChanges(request.body, current);
-      return found(await changeService(app.db, callerOf(request).id, id, change));
+      return settled(
+        found(await changeService(app.db, callerOf(request).id, id, change, withdrawn?.run)),
+      );
     },
   );
 
@@ -146,9 +168,14 @@ const servicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const deleted = await deleteService(app.db, callerOf(request).id, request.params.id);
+      const deleted = await deleteService(
+        app.db,
+        callerOf(request).id,
+        request.params.id,
+        withdrawn?.run,
+      );
       if (!deleted) throw notFound('No such service.');
-      return reply.code(204).send(null);
+      return settled(reply.code(204).send(null));
     },
   );
 };

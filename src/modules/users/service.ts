@@ -35,6 +35,12 @@ export interface UsersServiceDeps {
   logger: Logger;
   /** Ends open notification streams of revoked sessions; tells the user of security events. */
   notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
+  /**
+   * Runs in the transaction that deletes or disables a user, for what other modules tie to the
+   * account (the marketplace cancels open requests and withdraws live quotes); wired by the
+   * composition root, so this module imports none of them.
+   */
+  onAccountClosing?: (tx: Db, userId: string, context: RequestContext) => Promise<void>;
 }
 
 export type ProfileChanges = { fullName?: string; phone?: string | null };
@@ -138,6 +144,7 @@ export class UsersService {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
       await this.deps.notifications.sessionsChanged(tx, caller.id);
+      await this.deps.onAccountClosing?.(tx, caller.id, context);
       await deleteUser(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'user.deleted',
@@ -146,6 +153,7 @@ export class UsersService {
         data: { email: caller.email },
       });
     });
+    void this.deps.mail.wake();
   }
 
   /**
@@ -167,6 +175,7 @@ export class UsersService {
         await assertNotLastAdmin(tx, userId);
         await revokeUserSessions(tx, userId, 'account_disabled', now);
         await this.deps.notifications.sessionsChanged(tx, userId);
+        await this.deps.onAccountClosing?.(tx, userId, context);
       }
       await setUserActive(tx, userId, isActive);
       await voidOneTimeTokens(tx, userId, isActive ? 'account_enabled' : 'account_disabled', now);
@@ -176,6 +185,7 @@ export class UsersService {
         subjectId: userId,
       });
     });
+    void this.deps.mail.wake();
     return this.get(userId, 'No such user.');
   }
 
