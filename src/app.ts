@@ -12,6 +12,7 @@ import { createLogger, requestLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
 import { AccessTokens } from './modules/auth/tokens.js';
+import type { NotificationsService } from './modules/notifications/service.js';
 import auth from './plugins/auth.js';
 import { clientErrorHandler } from './plugins/client-errors.js';
 import corsPolicy from './plugins/cors.js';
@@ -40,6 +41,8 @@ declare module 'fastify' {
     /** For tools and tests that seed accounts; the services get theirs from the composition root. */
     passwords: PasswordHasher;
     accessTokens: AccessTokens;
+    /** For tools and tests that write notifications; modules get the service from the composition root. */
+    notifications: NotificationsService;
   }
 }
 
@@ -141,6 +144,7 @@ export async function buildApp(config: Config, deps: AppDeps) {
 
   const services = buildServices(app, accessTokens);
   app.decorate('passwords', services.passwords);
+  app.decorate('notifications', services.notifications);
   await app.register(registerModules, services);
 
   return app;

@@ -12,6 +12,9 @@ import bookingRoutes from './modules/marketplace/booking-routes.js';
 import requestRoutes from './modules/marketplace/request-routes.js';
 import { MarketplaceService } from './modules/marketplace/service.js';
 import marketplaceTimers from './modules/marketplace/timers.js';
+import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notifications/fanout.js';
+import notificationsRoutes from './modules/notifications/routes.js';
+import { NotificationsService } from './modules/notifications/service.js';
 import { accountPages } from './modules/pages/routes.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -38,6 +41,7 @@ export interface Services {
   users: UsersService;
   admin: AdminService;
   catalog: CatalogReader;
+  notifications: NotificationsService;
   marketplace: MarketplaceService;
 }
 
@@ -52,12 +56,29 @@ export function callerSource(database: Database, accessTokens: AccessTokens): Ca
 
 /** Needs the infrastructure plugins registered (counters, jobs, mail). */
 export function buildServices(
-  app: Pick<FastifyInstance, 'config' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'>,
+  app: Pick<
+    FastifyInstance,
+    'config' | 'database' | 'db' | 'clock' | 'log' | 'mail' | 'jobs' | 'counters'
+  >,
   accessTokens: AccessTokens,
 ): Services {
   const { config, db, clock, log: logger } = app;
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
   const mailing = { sealer: app.mail.sealer, mail: app.jobs };
+  // Redis when configured (shared by every instance), else the database's LISTEN/NOTIFY.
+  const fanout: Fanout = config.redisUrl
+    ? new RedisFanout(config.redisUrl, `${config.redisKeyPrefix}notifications`, db, logger)
+    : new DatabaseFanout(app.database, logger);
+  const notifications = new NotificationsService({
+    db,
+    clock,
+    logger,
+    fanout,
+    heartbeatMs: config.notifications.heartbeatMs,
+    maxStreamsPerUser: config.notifications.maxStreamsPerUser,
+    sessionValid: async (userId, sessionId, now) =>
+      (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
+  });
   const marketplace = new MarketplaceService({
     db,
     config,
@@ -82,6 +103,7 @@ export function buildServices(
       accessTokens,
       ...mailing,
       logger,
+      notifications,
     }),
     users: new UsersService({
       db,
@@ -90,11 +112,13 @@ export function buildServices(
       hasher: passwords,
       ...mailing,
       logger,
+      notifications,
       // A closed account's open requests are cancelled and its live quotes withdrawn.
       onAccountClosing: (tx, userId, context) => marketplace.closeAccount(tx, userId, context),
     }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
+    notifications,
     marketplace,
   };
 }
@@ -119,6 +143,11 @@ async function modules(app: FastifyInstance, services: Services) {
     },
   });
   await app.register(catalogRoutes, { catalog: services.catalog });
+  await app.register(notificationsRoutes, { notifications: services.notifications });
+  // Open streams would hold the server's close forever: end them first (clients reconnect).
+  app.addHook('preClose', async () => {
+    await services.notifications.close();
+  });
   await app.register(requestRoutes, { marketplace: services.marketplace });
   await app.register(bookingRoutes, { marketplace: services.marketplace });
 }

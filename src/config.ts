@@ -37,6 +37,13 @@ export interface RetentionConfig {
   batchSize: number;
 }
 
+export interface NotificationsConfig {
+  /** A comment line on every open stream this often, so proxies and clients see it alive. */
+  heartbeatMs: number;
+  /** Open notification streams one user may hold on one instance; one more is 429. */
+  maxStreamsPerUser: number;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -82,6 +89,7 @@ export interface Config {
   dbConnectTimeoutMs: number;
   dbPoolMax: number;
   retention: RetentionConfig;
+  notifications: NotificationsConfig;
 }
 
 export class ConfigError extends Error {
@@ -339,6 +347,10 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       days: env.RETENTION_DAYS,
       auditDays: env.AUDIT_RETENTION_DAYS,
       batchSize: env.RETENTION_BATCH_SIZE,
+    },
+    notifications: {
+      heartbeatMs: env.NOTIFICATIONS_HEARTBEAT_MS,
+      maxStreamsPerUser: env.NOTIFICATIONS_MAX_STREAMS_PER_USER,
     },
   };
   return deepFreeze(config);

@@ -40,15 +40,15 @@ const BENCH_LOCK_ID = 4_811_203_977;
  * One bench at a time per PostgreSQL server: two runs would drop each other's database and share
  * the cores. Waits for a run in progress; the lock goes with the connection (release, or exit).
  */
-export async function holdBenchLock(): Promise<() => Promise<void>> {
+export async function holdBenchLock(lockId = BENCH_LOCK_ID): Promise<() => Promise<void>> {
   const client = new pg.Client({ connectionString: databaseUrl('postgres') });
   await client.connect();
   const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
-    BENCH_LOCK_ID,
+    lockId,
   ]);
   if (!rows[0]?.ok) {
     console.log('another bench run holds the lock; waiting for it to finish');
-    await client.query('select pg_advisory_lock($1)', [BENCH_LOCK_ID]);
+    await client.query('select pg_advisory_lock($1)', [lockId]);
   }
   return () => client.end();
 }

@@ -64,6 +64,8 @@ export const EnvSchema = Type.Object({
   RETENTION_DAYS: int(30, 1, 3650),
   AUDIT_RETENTION_DAYS: int(365, 0, 36_500),
   RETENTION_BATCH_SIZE: int(1000, 1, 100_000),
+  NOTIFICATIONS_HEARTBEAT_MS: int(25_000, 50, 300_000),
+  NOTIFICATIONS_MAX_STREAMS_PER_USER: int(5, 1, 100),
 });
 
 export type Env = Static<typeof EnvSchema>;

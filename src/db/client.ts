@@ -22,11 +22,102 @@ export interface Database {
   query<T>(name: string, text: string, values: unknown[]): Promise<T[]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * LISTEN on `channel`: `onMessage` gets each payload NOTIFY'd (by `pg_notify` in a transaction:
+   * delivered when it commits, never when it rolls back). On PostgreSQL this is one dedicated
+   * connection per call, outside the pool, reconnected after a loss with `onReconnect` called
+   * (messages sent while it was down are lost: the caller resynchronises). On PGlite, in process.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
   /** Applies pending migrations (serialised across instances on PostgreSQL). */
   migrate(): Promise<void>;
   /** How many committed migrations are not yet applied. */
   pendingMigrations(): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  onMessage(payload: string): void;
+  onReconnect?(): void;
+}
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
+/** Only letters, digits and underscores: the channel is an identifier in LISTEN. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A LISTEN connection of its own, reconnected (1 s, 2 s… up to 10 s apart) after a loss. */
+async function postgresListener(
+  connectionString: string,
+  config: Config,
+  logger: Logger,
+  channel: string,
+  handlers: ListenHandlers,
+): Promise<Listener> {
+  if (!CHANNEL.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  async function connect(): Promise<void> {
+    const next = new pg.Client({
+      connectionString,
+      connectionTimeoutMillis: config.dbConnectTimeoutMs,
+      application_name: 'homefront-listen',
+    });
+    next.on('notification', (message) => {
+      if (message.channel === channel) handlers.onMessage(message.payload ?? '');
+    });
+    next.on('error', (error) => {
+      logger.warn({ err: error }, 'database LISTEN connection lost');
+      lost(next);
+    });
+    next.on('end', () => lost(next));
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    client = next;
+    failures = 0;
+  }
+
+  function lost(which: pg.Client) {
+    if (closed || client !== which) return;
+    client = undefined;
+    which.end().catch(() => {});
+    schedule();
+  }
+
+  function schedule() {
+    if (closed || retry) return;
+    failures += 1;
+    retry = setTimeout(
+      () => {
+        retry = undefined;
+        connect().then(
+          () => handlers.onReconnect?.(),
+          (error) => {
+            logger.warn({ err: error }, 'database LISTEN reconnect failed');
+            schedule();
+          },
+        );
+      },
+      Math.min(1000 * 2 ** (failures - 1), 10_000),
+    );
+    retry.unref();
+  }
+
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const last = client;
+      client = undefined;
+      await last?.end().catch(() => {});
+    },
+  };
 }
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -92,6 +183,8 @@ export function postgresDatabase(
     async ping() {
       await pool.query('select 1');
     },
+    listen: (channel, handlers) =>
+      postgresListener(connectionString, config, logger, channel, handlers),
     async migrate() {
       const client = await pool.connect();
       try {
@@ -130,6 +223,11 @@ export async function pgliteDatabase(
     },
     async ping() {
       await client.query('select 1');
+    },
+    async listen(channel, handlers) {
+      if (!CHANNEL.test(channel)) throw new Error(`not a channel name: ${channel}`);
+      const unlisten = await client.listen(channel, (payload) => handlers.onMessage(payload));
+      return { close: () => unlisten() };
     },
     async migrate() {
       await migratePglite(drizzlePglite({ client, casing: 'snake_case' }), { migrationsFolder });

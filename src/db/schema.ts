@@ -567,3 +567,40 @@ export const idempotencyKeys = pgTable(
     ),
   ],
 );
+
+/**
+ * What each user is told: one row per notification, written in the transaction of the change it
+ * reports (NotificationsService.notify). The kinds are declared in modules/notifications/kinds.ts.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    /** A path in the app the notification is about, e.g. `/bookings/{id}`. */
+    link: text('link'),
+    readAt: tstz('read_at'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // The list (newest first) and the stream's replay (id > Last-Event-ID, oldest first).
+    index('notifications_user_idx').on(t.userId, t.id.desc()),
+    // The unread filter: one range of the partial index.
+    index('notifications_unread_idx').on(t.userId, t.id.desc()).where(sql`${t.readAt} is null`),
+  ],
+);
+
+/** Which kinds of notification also send mail; a user without a row has the defaults. */
+export const notificationSettings = pgTable('notification_settings', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** Kind → mail or not; a kind missing here has its default. */
+  mail: jsonb('mail').$type<Record<string, boolean>>().notNull().default({}),
+  updatedAt: tstz('updated_at').notNull().defaultNow(),
+});

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'too_many_streams'
+  | 'not_acceptable'
   | 'header_too_large'
   | 'service_unavailable'
   | 'internal_error';
@@ -58,6 +60,8 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  too_many_streams: 'Too many open streams',
+  not_acceptable: 'Not acceptable',
   header_too_large: 'Request header fields too large',
   service_unavailable: 'Service unavailable',
   internal_error: 'Internal server error',
@@ -86,6 +90,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
+  406: 'not_acceptable',
   408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',

@@ -42,6 +42,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing, malformed, expired or revoked token',
   403: 'Authenticated but not allowed',
   404: 'Not found',
+  406: 'The Accept header does not allow the only media type the route answers with',
   409: 'Conflict with the current state',
   413: 'Payload too large',
   415: 'Unsupported media type',

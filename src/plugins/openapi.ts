@@ -17,6 +17,10 @@ export const TAGS = [
   { name: 'services', description: 'Service providers’ own services' },
   { name: 'catalog', description: 'The catalog of active services' },
   {
+    name: 'notifications',
+    description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
+  },
+  {
     name: 'marketplace',
     description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
   },

@@ -23,6 +23,8 @@ const OWNERS: Record<string, string> = {
   quotes: 'modules/marketplace/',
   bookings: 'modules/marketplace/',
   idempotencyKeys: 'kernel/idempotency.ts',
+  notifications: 'modules/notifications/',
+  notificationSettings: 'modules/notifications/',
 };
 
 const SRC = path.resolve('src');

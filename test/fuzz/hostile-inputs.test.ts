@@ -29,6 +29,7 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   401: ['unauthorized', 'invalid_credentials', 'token_expired'],
   403: ['forbidden', 'email_not_verified', 'account_disabled'],
   404: ['not_found'],
+  406: ['not_acceptable'],
   409: ['conflict', 'invalid_state', 'quote_expired', 'request_closed'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],

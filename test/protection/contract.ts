@@ -71,6 +71,14 @@ export const CONTRACT: Record<string, ContractRow> = {
   'POST /users/me/password': row('signed-in', 400),
   'DELETE /users/me': row('signed-in', 400),
 
+  // Notifications (API.md: reviews, messages, notifications): each user's own. The stream answers
+  // 406 to the matrix's request, which does not accept text/event-stream.
+  'GET /notifications': row('signed-in', 200),
+  'POST /notifications/read': row('signed-in', 400),
+  'GET /notifications/stream': row('signed-in', 406),
+  'GET /users/me/notification-settings': row('signed-in', 200),
+  'PUT /users/me/notification-settings': row('signed-in', 400),
+
   // Properties: the collection's permission guards the items too; someone else's id is a 404.
   'GET /homeowners/properties': row('properties:read', 200),
   'POST /homeowners/properties': row('properties:write', 400),

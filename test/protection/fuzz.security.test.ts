@@ -36,6 +36,8 @@ const CONTRACT_CODES = new Set([
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
+  'too_many_streams',
+  'not_acceptable',
   'service_unavailable',
 ]);
 

@@ -21,6 +21,7 @@ import {
   resetPasswordMail,
   verifyEmailMail,
 } from '../../mail/templates.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { grantRole } from '../rbac/repository.js';
 import {
   findUserByEmail,
@@ -58,6 +59,8 @@ export interface AuthServiceDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /** Ends open notification streams of revoked sessions; tells the user of security events. */
+  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
 }
 
 /**
@@ -279,6 +282,7 @@ export class AuthService {
       const rotation = await rotateRefreshToken(tx, presented, this.deps.config, now);
       if (rotation.outcome === 'reuse') {
         await revokeSession(tx, rotation.sessionId, 'refresh_token_reuse', now);
+        await this.deps.notifications.sessionsChanged(tx, rotation.userId);
         await recordAudit(tx, this.deps.logger, context, {
           type: 'auth.refresh_reuse',
           subjectId: rotation.userId,
@@ -296,6 +300,7 @@ export class AuthService {
     const now = this.now();
     await this.db.transaction(async (tx) => {
       await revokeSession(tx, caller.sessionId, 'logout', now);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'auth.logout',
         actorId: caller.id,
@@ -309,6 +314,13 @@ export class AuthService {
     const now = this.now();
     await this.db.transaction(async (tx) => {
       const count = await revokeUserSessions(tx, caller.id, 'logout_all', now);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
+      await this.deps.notifications.notify(tx, {
+        userId: caller.id,
+        kind: 'security.signed_out_everywhere',
+        title: 'You signed out everywhere',
+        body: `Every session of your account was signed out (${count}). If this was not you, change your password.`,
+      });
       await recordAudit(tx, this.deps.logger, context, {
         type: 'auth.logout_all',
         actorId: caller.id,
@@ -333,6 +345,7 @@ export class AuthService {
       const sessions = await listLiveSessions(tx, caller.id, now);
       if (!sessions.some((session) => session.id === sessionId)) throw notFound('No such session.');
       await revokeSession(tx, sessionId, 'revoked_by_user', now);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
         type: 'auth.session_revoked',
         actorId: caller.id,
@@ -394,6 +407,13 @@ export class AuthService {
       await setPasswordHash(tx, userId, passwordHash, { verified: true });
       await voidOneTimeTokens(tx, userId, 'password_reset', now);
       const revoked = await revokeUserSessions(tx, userId, 'password_reset', now);
+      await this.deps.notifications.sessionsChanged(tx, userId);
+      await this.deps.notifications.notify(tx, {
+        userId,
+        kind: 'security.password_reset',
+        title: 'Your password was reset',
+        body: 'Your password was reset with a link sent to your email address, and every session was signed out. If this was not you, contact support.',
+      });
       await enqueueMail(tx, sealer, clock, {
         to: user.email,
         template: 'password_changed',

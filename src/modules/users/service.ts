@@ -11,6 +11,7 @@ import { passwordChangedMail } from '../../mail/templates.js';
 import { voidOneTimeTokens } from '../auth/one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { assertNotLastAdmin } from '../rbac/repository.js';
 import {
   deleteUser,
@@ -32,6 +33,8 @@ export interface UsersServiceDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /** Ends open notification streams of revoked sessions; tells the user of security events. */
+  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
   /**
    * Runs in the transaction that deletes or disables a user, for what other modules tie to the
    * account (the marketplace cancels open requests and withdraws live quotes); wired by the
@@ -108,6 +111,13 @@ export class UsersService {
         now,
         caller.sessionId,
       );
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
+      await this.deps.notifications.notify(tx, {
+        userId: caller.id,
+        kind: 'security.password_changed',
+        title: 'Your password was changed',
+        body: 'Your password was changed and every other session was signed out. If this was not you, reset your password at once.',
+      });
       await enqueueMail(tx, sealer, clock, {
         to: caller.email,
         template: 'password_changed',
@@ -133,6 +143,7 @@ export class UsersService {
     await this.db.transaction(async (tx) => {
       await assertNotLastAdmin(tx, caller.id);
       await revokeUserSessions(tx, caller.id, 'account_deleted', now);
+      await this.deps.notifications.sessionsChanged(tx, caller.id);
       await this.deps.onAccountClosing?.(tx, caller.id, context);
       await deleteUser(tx, caller.id);
       await recordAudit(tx, this.deps.logger, context, {
@@ -163,6 +174,7 @@ export class UsersService {
       if (!isActive) {
         await assertNotLastAdmin(tx, userId);
         await revokeUserSessions(tx, userId, 'account_disabled', now);
+        await this.deps.notifications.sessionsChanged(tx, userId);
         await this.deps.onAccountClosing?.(tx, userId, context);
       }
       await setUserActive(tx, userId, isActive);
