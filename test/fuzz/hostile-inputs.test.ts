@@ -39,9 +39,10 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   ],
   404: ['not_found'],
   406: ['not_acceptable'],
-  409: ['conflict', 'invalid_state', 'quote_expired', 'request_closed'],
+  409: ['conflict', 'invalid_state', 'idempotency_key_in_use', 'quote_expired', 'request_closed'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],
+  422: ['idempotency_key_reused'],
   429: ['rate_limited', 'too_many_streams'],
 };
 
@@ -209,6 +210,8 @@ interface Probe {
   slot: string;
   path: Record<string, string>;
   query: Record<string, string>;
+  /** Header parameters (Idempotency-Key). */
+  headers?: Record<string, string>;
   /** The raw body text. */
   body: string | undefined;
 }
@@ -256,7 +259,18 @@ function* probesFor(operation: Operation): Generator<Probe> {
   for (const parameter of operation.parameters) {
     for (const value of hostileStrings()) {
       const slot = `${parameter.in} ${parameter.name}`;
-      if (parameter.in === 'path') {
+      if (parameter.in === 'header') {
+        // Only what a client can put in a header at all: no line breaks, no NUL, no UTF-16.
+        if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) continue;
+        yield {
+          operation,
+          slot,
+          path: validPath,
+          query: {},
+          headers: { [parameter.name]: value },
+          body: baseBody,
+        };
+      } else if (parameter.in === 'path') {
         yield {
           operation,
           slot,
@@ -356,6 +370,7 @@ async function send(probe: Probe) {
   const headers: Record<string, string> = {};
   if (!SESSION_ENDING.has(operation.key)) headers.authorization = `Bearer ${token}`;
   if (probe.body !== undefined) headers['content-type'] = operation.bodyType ?? 'application/json';
+  Object.assign(headers, probe.headers);
   const start = performance.now();
   const cpu = process.cpuUsage();
   const res = await t.app.inject({
@@ -451,6 +466,8 @@ const CONTRACT_CODES = new Set([
   'not_acceptable',
   'conflict',
   'invalid_state',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
   'quote_expired',
   'request_closed',
   'payload_too_large',

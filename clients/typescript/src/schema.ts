@@ -2549,7 +2549,13 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /**
+         * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+         * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+         */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: {
         /** @description The id of this request: the X-Request-Id the client sent when it was sane, otherwise a new UUID. Quote it when reporting a problem. */
@@ -2566,6 +2572,8 @@ export interface components {
         RateLimitRemaining: number;
         /** @description Seconds until the window resets */
         RateLimitReset: number;
+        /** @description `true` when this answer is the replay of the first answer to the same Idempotency-Key */
+        IdempotentReplayed: "true";
     };
     pathItems: never;
 }
@@ -2649,6 +2657,7 @@ export type User = components['schemas']['User'];
 export type UserPage = components['schemas']['UserPage'];
 export type UserStatusPatch = components['schemas']['UserStatusPatch'];
 export type ValidationProblem = components['schemas']['ValidationProblem'];
+export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
 export type HeaderXRequestId = components['headers']['XRequestId'];
 export type HeaderLocation = components['headers']['Location'];
 export type HeaderWwwAuthenticate = components['headers']['WWWAuthenticate'];
@@ -2656,6 +2665,7 @@ export type HeaderRetryAfter = components['headers']['RetryAfter'];
 export type HeaderRateLimitLimit = components['headers']['RateLimitLimit'];
 export type HeaderRateLimitRemaining = components['headers']['RateLimitRemaining'];
 export type HeaderRateLimitReset = components['headers']['RateLimitReset'];
+export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
 export type $defs = Record<string, never>;
 export interface operations {
     getOpenApiDocument: {
@@ -10157,7 +10167,13 @@ export interface operations {
     openJobRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10173,6 +10189,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10235,6 +10252,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Payload too large */
             413: {
                 headers: {
@@ -10250,6 +10280,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -10593,7 +10636,13 @@ export interface operations {
     cancelMyJobRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -10610,6 +10659,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10700,6 +10750,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -10885,7 +10948,13 @@ export interface operations {
     acceptQuote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -10901,6 +10970,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10991,6 +11061,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -11287,7 +11370,13 @@ export interface operations {
     submitQuote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -11306,6 +11395,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -11396,6 +11486,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -11453,7 +11556,13 @@ export interface operations {
     withdrawQuote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -11466,6 +11575,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -11556,6 +11666,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12073,7 +12196,13 @@ export interface operations {
     startBooking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12086,6 +12215,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12176,6 +12306,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12233,7 +12376,13 @@ export interface operations {
     completeBooking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12246,6 +12395,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12336,6 +12486,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12393,7 +12556,13 @@ export interface operations {
     confirmBooking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12406,6 +12575,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12496,6 +12666,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12553,7 +12736,13 @@ export interface operations {
     cancelBooking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12570,6 +12759,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12660,6 +12850,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12717,7 +12920,13 @@ export interface operations {
     disputeBooking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12734,6 +12943,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12824,6 +13034,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -12881,7 +13104,13 @@ export interface operations {
     resolveBookingDispute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.
+                 * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -12898,6 +13127,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -12988,6 +13218,19 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different request */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];

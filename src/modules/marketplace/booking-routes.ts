@@ -86,6 +86,7 @@ const bookingRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
       `/bookings/:id/${verb}`,
       {
         onRequest: app.requirePermission('bookings:write'),
+        config: { idempotent: true },
         schema: {
           tags: ['marketplace'],
           summary: `${verb[0]?.toUpperCase()}${verb.slice(1)} a booking`,
@@ -111,6 +112,7 @@ const bookingRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/admin/bookings/:id/resolve',
     {
       onRequest: app.requirePermission('bookings:manage'),
+      config: { idempotent: true },
       schema: {
         tags: ['admin'],
         summary: 'Resolve a disputed booking',

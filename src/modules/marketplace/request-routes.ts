@@ -55,6 +55,7 @@ const requestRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/homeowners/requests',
     {
       onRequest: app.requirePermission('requests:write'),
+      config: { idempotent: true },
       schema: {
         tags: ['marketplace'],
         summary: 'Open a job request',
@@ -113,6 +114,7 @@ const requestRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/homeowners/requests/:id/cancel',
     {
       onRequest: app.requirePermission('requests:write'),
+      config: { idempotent: true },
       schema: {
         tags: ['marketplace'],
         summary: 'Cancel one of my job requests',
@@ -160,6 +162,7 @@ const requestRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/homeowners/requests/:id/quotes/:quoteId/accept',
     {
       onRequest: app.requirePermission('requests:write'),
+      config: { idempotent: true },
       schema: {
         tags: ['marketplace'],
         summary: 'Accept a quote',
@@ -226,6 +229,7 @@ const requestRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/service-providers/requests/:id/quotes',
     {
       onRequest: app.requirePermission('quotes:write'),
+      config: { idempotent: true },
       schema: {
         tags: ['marketplace'],
         summary: 'Quote on a job request',
@@ -254,6 +258,7 @@ const requestRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
     '/service-providers/quotes/:id/withdraw',
     {
       onRequest: app.requirePermission('quotes:write'),
+      config: { idempotent: true },
       schema: {
         tags: ['marketplace'],
         summary: 'Withdraw my quote',
