@@ -153,7 +153,6 @@ export function buildServices(
     }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
-    notifications,
     marketplace,
     notifications,
     properties: new PropertiesService({ db, clock }),
