@@ -36,6 +36,7 @@ const SENSITIVE_TABLE = {
   'POST /admin/users/{id}/roles': 'session',
   'DELETE /admin/users/{id}/roles/{role}': 'session',
   'POST /admin/users/{id}/mfa/reset': 'session',
+  'POST /admin/bookings/{id}/resolve': 'session',
 } as const;
 const SENSITIVE = Object.entries(SENSITIVE_TABLE)
   .filter(([, how]) => how === 'session')

@@ -90,6 +90,7 @@ const PUBLIC_BODIES: Record<string, object | undefined> = {
   'POST /auth/reset-password': { token: 't'.repeat(43), newPassword: STRONG_PASSWORD },
   'POST /users/me/email/confirm': { token: 'c'.repeat(43) },
   'POST /users/me/email/revert': { token: 'r'.repeat(43) },
+  'POST /auth/mfa/verify': { challenge: 'm'.repeat(43), code: '123456' },
 };
 
 describe.skipIf(!onPostgres).each(cases)(

@@ -167,7 +167,7 @@ export const CONTRACT: Record<string, ContractRow> = {
 
   // Administration
   'GET /admin/bookings': row('bookings:manage', 200),
-  'POST /admin/bookings/{id}/resolve': row('bookings:manage', 400),
+  'POST /admin/bookings/{id}/resolve': sensitive('bookings:manage', 400),
   'GET /admin/users': row('users:read', 200),
   'GET /admin/users/{id}': row('users:read', 404),
   'PATCH /admin/users/{id}': sensitive('users:manage', 400),

@@ -1315,7 +1315,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a disputed booking
-         * @description Transition `booking.resolve`: disputed → resolved, with the resolution both parties are mailed. 409 `invalid_state` for a booking that is not disputed.
+         * @description Transition `booking.resolve`: disputed → resolved, with the resolution both parties are mailed. 409 `invalid_state` for a booking that is not disputed. An admin write: an admin with two-factor sign-in needs a step-up within the last 10 minutes (403 step_up_required). Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
          */
         post: operations["resolveBookingDispute"];
         delete?: never;

@@ -111,13 +111,13 @@ const bookingRoutes: FastifyPluginAsyncTypebox<{ marketplace: MarketplaceService
   app.post(
     '/admin/bookings/:id/resolve',
     {
-      onRequest: app.requirePermission('bookings:manage'),
+      onRequest: [app.requirePermission('bookings:manage'), app.requireStepUp],
       config: { idempotent: true },
       schema: {
         tags: ['admin'],
         summary: 'Resolve a disputed booking',
         description:
-          'Transition `booking.resolve`: disputed → resolved, with the resolution both parties are mailed. 409 `invalid_state` for a booking that is not disputed.',
+          'Transition `booking.resolve`: disputed → resolved, with the resolution both parties are mailed. 409 `invalid_state` for a booking that is not disputed. An admin write: an admin with two-factor sign-in needs a step-up within the last 10 minutes (403 step_up_required).',
         operationId: 'resolveBookingDispute',
         params: IdParams,
         body: ResolveInput,
