@@ -90,6 +90,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   bodyLimitBytes: number;
   dbStatementTimeoutMs: number;
+  /** How long a marketplace transaction waits for a row another one holds: then 503, retry. */
+  dbLockTimeoutMs: number;
   dbConnectTimeoutMs: number;
   dbPoolMax: number;
   retention: RetentionConfig;
@@ -347,6 +349,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
     keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    dbLockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
     dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     dbPoolMax: env.DB_POOL_MAX,
     retention: {

@@ -29,6 +29,7 @@ export const EnvSchema = Type.Object({
   DB_POOL_MAX: int(10, 1, 200),
   DB_CONNECT_TIMEOUT_MS: int(3_000, 100, 120_000),
   DB_STATEMENT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  DB_LOCK_TIMEOUT_MS: int(2_000, 10, 600_000),
   JWT_SECRET: text(),
   PASSWORD_PEPPER: text(),
   MAIL_SEAL_SECRET: text(),

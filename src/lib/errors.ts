@@ -160,6 +160,13 @@ export const PG_INVALID_TEXT = '22P02';
 /** character_not_in_repertoire: e.g. a NUL byte, which PostgreSQL text cannot hold. */
 export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 
+/**
+ * SQLSTATEs of contention that a retry may clear: lock_not_available (a lock_timeout passed),
+ * query_canceled (the statement_timeout passed, e.g. waiting for a lock), serialization_failure
+ * and deadlock_detected. The client is told to retry (503 + Retry-After), never a 500.
+ */
+export const PG_TRANSIENT = new Set(['55P03', '57014', '40001', '40P01']);
+
 export function pgErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {

@@ -10,8 +10,10 @@ import {
   PG_CHECK_VIOLATION,
   PG_FOREIGN_KEY_VIOLATION,
   PG_INVALID_TEXT,
+  PG_TRANSIENT,
   PG_UNIQUE_VIOLATION,
   pgErrorCode,
+  serviceUnavailable,
 } from '../lib/errors.js';
 import { type ProblemBody, problemTitle, problemType } from '../lib/schemas.js';
 
@@ -101,6 +103,9 @@ export function toAppError(error: FastifyError | Error): AppError {
   ) {
     return new AppError(400, 'validation_failed', 'The request is not valid.');
   }
+  if (pgCode !== undefined && PG_TRANSIENT.has(pgCode)) {
+    return serviceUnavailable('The data is busy with another change; try again shortly.');
+  }
   if (isDatabaseUnavailable(error)) {
     return new AppError(
       503,
@@ -128,6 +133,8 @@ export function toLoggedAppError(error: FastifyError | Error, request: FastifyRe
   if (problem.statusCode === 503 && isDatabaseUnavailable(error)) {
     // An outage answers every request alike: one line naming the cause each, not a stack.
     request.log.warn({ cause: describeDatabaseFailure(error) }, 'database unavailable');
+  } else if (problem.statusCode === 503 && PG_TRANSIENT.has(pgErrorCode(error) ?? '')) {
+    request.log.warn({ cause: describeDatabaseFailure(error) }, 'database contention');
   } else if (problem.statusCode >= 500 && !(error instanceof AppError)) {
     request.log.error({ err: error }, 'request failed');
   } else if (problem.statusCode >= 500) {

@@ -133,7 +133,14 @@ export class MarketplaceService {
 
   /** A flow's transaction; mail queued by it goes out as soon as it commits. */
   private async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(work);
+    const result = await this.db.transaction(async (tx) => {
+      // A row held by a stuck transaction must not hold accepts and transitions for the whole
+      // statement timeout: past DB_LOCK_TIMEOUT_MS the caller gets 503 with Retry-After.
+      await tx.execute(
+        sql`select set_config('lock_timeout', ${String(this.deps.config.dbLockTimeoutMs)}, true)`,
+      );
+      return work(tx);
+    });
     this.deps.jobs.wake();
     return result;
   }
