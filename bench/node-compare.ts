@@ -166,6 +166,8 @@ async function main() {
     connections: options.connections,
     loginConnections: options.loginConnections,
     tokens,
+    // node-compare runs the core and catalog groups only.
+    providerTokens: [],
     heavyOwnerToken: tokens[0]!,
     userIds,
     sessionIds: tokens.map(sessionIdOf),

@@ -7,6 +7,7 @@ import { rssMb, type Server, stop, stopAll } from './lib/children.js';
 import { countPostgresCpuOf } from './lib/cpu.js';
 import { BENCH_DB, databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { probe, runGroup, runTogether } from './lib/load.js';
+import { marketplacePlans } from './lib/marketplace-plans.js';
 import { runMeta, sampleLoad } from './lib/meta.js';
 import { benchOptions } from './lib/options.js';
 import { profileRun, RAW_PROFILES } from './lib/profiling.js';
@@ -20,6 +21,7 @@ import {
   driverTargets,
   headerTargets,
   loginTarget,
+  marketplaceTargets,
   PIECE_SETS,
   pieceTargets,
   propertyTargets,
@@ -209,6 +211,9 @@ async function main() {
   for (const email of seeded.tokenUserEmails)
     tokens.push(await login(app.server.url, email, BENCH_PASSWORD));
   const userIds = await Promise.all(tokens.map((token) => userId(app.server.url, token)));
+  const providerTokens: string[] = [];
+  for (const email of seeded.providerTokenEmails)
+    providerTokens.push(await login(app.server.url, email, BENCH_PASSWORD));
   const deep = await catalogCursor(app.server, tokens[0]!);
   console.log(
     `  ${tokens.length} tokens; deep page: ${'skip' in deep ? deep.skip : `page ${deep.page}`}`,
@@ -232,6 +237,7 @@ async function main() {
     connections: options.connections,
     loginConnections: options.loginConnections,
     tokens,
+    providerTokens,
     heavyOwnerToken: tokens[0]!,
     userIds,
     sessionIds: tokens.map(sessionIdOf),
@@ -249,6 +255,12 @@ async function main() {
   if (runs('catalog')) {
     step('catalog');
     report.scenarios.push(...(await runGroup(catalogTargets(context), timing)));
+  }
+  if (runs('marketplace')) {
+    step('marketplace lists beside GET /users/me');
+    report.scenarios.push(...(await runGroup(marketplaceTargets(context), timing)));
+    report.plans = await marketplacePlans(dbUrl);
+    for (const [list, plan] of Object.entries(report.plans)) console.log(`  ${list}: ${plan}`);
   }
   if (runs('driver')) await drivers(context, dbUrl);
   if (runs('properties')) {

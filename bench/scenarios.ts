@@ -1,6 +1,11 @@
 import type { Server } from './lib/children.js';
 import type { Target, Variant } from './lib/load.js';
-import { AUTH_QUERY_FLOOR, FLOOR } from './lib/summary.js';
+import {
+  AUTH_QUERY_FLOOR,
+  FLOOR,
+  MARKETPLACE_LISTS,
+  MARKETPLACE_REFERENCE,
+} from './lib/summary.js';
 
 /** The loads the bench runs, grouped; each group's targets are measured interleaved. */
 
@@ -12,6 +17,8 @@ export interface AppContext {
   loginConnections: number;
   /** Access tokens of several homeowners; connections take them round-robin. */
   tokens: string[];
+  /** Access tokens of the providers with the most bookings. */
+  providerTokens: string[];
   /** The homeowner with many properties. */
   heavyOwnerToken: string;
   /** Ids of the token users and their sessions, for the floor's lookups. */
@@ -102,6 +109,40 @@ export function catalogTargets(c: AppContext): Target[] {
       ...(skip !== undefined && { skip }),
     },
   ]);
+}
+
+/**
+ * The provider feed and the two booking lists, first pages, interleaved with GET /users/me so
+ * that each is a ratio of it in one run (issue 16: each at least 60%).
+ */
+export function marketplaceTargets(c: AppContext): Target[] {
+  const [feed, homeownerBookings, providerBookings] = MARKETPLACE_LISTS as [string, string, string];
+  return [
+    {
+      name: MARKETPLACE_REFERENCE,
+      server: c.app,
+      variants: withTokens(c.tokens, '/users/me'),
+      connections: c.connections,
+    },
+    {
+      name: feed,
+      server: c.app,
+      variants: withTokens(c.providerTokens, '/service-providers/requests?limit=20'),
+      connections: c.connections,
+    },
+    {
+      name: homeownerBookings,
+      server: c.app,
+      variants: withTokens(c.tokens, '/homeowners/bookings?limit=20'),
+      connections: c.connections,
+    },
+    {
+      name: providerBookings,
+      server: c.app,
+      variants: withTokens(c.providerTokens, '/service-providers/bookings?limit=20'),
+      connections: c.connections,
+    },
+  ];
 }
 
 /** A valid PropertyInput (API.md). */

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { PROPERTY_TYPES } from '../src/db/schema.js';
 import { PasswordHasher } from '../src/modules/auth/passwords.js';
+import { marketplaceSeedStatements } from './lib/marketplace-seed.js';
 import type { SeedSize } from './lib/options.js';
 import { CATEGORIES, pick, prng, propertyText, serviceText } from './lib/text.js';
 
@@ -17,6 +18,8 @@ const POSTAL_CODES = Array.from({ length: 300 }, (_, k) => String(10_001 + k * 2
 
 export interface SeedResult {
   tokenUserEmails: string[];
+  /** Providers with the most bookings (and so a feed and a booking list), for the marketplace loads. */
+  providerTokenEmails: string[];
   loginUserEmails: string[];
   /** The homeowner with many properties: the first token user. */
   heavyOwnerEmail: string;
@@ -180,15 +183,29 @@ export async function seed(databaseUrl: string, size: SeedSize, pepper: string) 
       size.properties,
       size.heavyOwnerProperties,
     );
+    // The marketplace over them, in the issue's proportions: one request per property.
+    await client.query('begin');
+    for (const statement of marketplaceSeedStatements({ requests: size.properties }))
+      await client.query(statement);
+    await client.query('commit');
     // As autovacuum would leave it: statistics current, the GIN pending lists merged.
     await client.query('vacuum (analyze)');
     const { rows } = await client.query<Record<string, number>>(
       `select (select count(*)::int from users) as users,
               (select count(*)::int from services) as services,
-              (select count(*)::int from properties) as properties`,
+              (select count(*)::int from properties) as properties,
+              (select count(*)::int from job_requests) as job_requests,
+              (select count(*)::int from quotes) as quotes,
+              (select count(*)::int from bookings) as bookings`,
+    );
+    const busiest = await client.query<{ email: string }>(
+      `select u.email from bookings b join users u on u.id = b.provider_id
+        group by u.email order by count(*) desc, u.email limit $1`,
+      [size.tokenUsers],
     );
     return {
       tokenUserEmails: homeowners.slice(0, size.tokenUsers),
+      providerTokenEmails: busiest.rows.map((row) => row.email),
       loginUserEmails: loginUsers,
       heavyOwnerEmail: homeowners[0]!,
       catalogFilter: { category: 'plumbing', postalCode: POSTAL_CODES[7]! },

@@ -19,7 +19,7 @@ export interface BenchOptions {
   seed: SeedSize;
   /**
    * `--only=core,catalog,...` (BENCH_ONLY): only these groups of scenarios (core, catalog,
-   * properties, workers, logins, headers, pieces, driver, startup); all when unset.
+   * properties, marketplace, workers, logins, headers, pieces, driver, startup); all when unset.
    */
   only?: string[];
 }

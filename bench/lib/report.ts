@@ -37,6 +37,8 @@ export interface Report {
     appHeapTotalMb?: number;
     appExternalMb?: number;
   };
+  /** The marketplace lists' plans on the full seed (EXPLAIN of the routes' own queries). */
+  plans?: Record<string, string>;
   notes: string[];
 }
 
@@ -100,6 +102,16 @@ export function markdown(report: Report, summary: string[]): string {
         ]
       : []),
     '',
+    ...(report.plans
+      ? [
+          '## Marketplace list plans on the full seed (EXPLAIN ANALYZE, first page)',
+          '',
+          '| list | plan |',
+          '|---|---|',
+          ...Object.entries(report.plans).map(([list, plan]) => `| ${list} | ${plan} |`),
+          '',
+        ]
+      : []),
     ...(report.notes.length
       ? ['## Notes', '', ...report.notes.map((note) => `- ${note}`), '']
       : []),

@@ -1,5 +1,12 @@
 import type { Report } from './report.js';
 
+export const MARKETPLACE_REFERENCE = 'GET /users/me (marketplace group)';
+export const MARKETPLACE_LISTS = [
+  'GET /service-providers/requests (feed)',
+  'GET /homeowners/bookings',
+  'GET /service-providers/bookings',
+];
+
 /** The headline comparisons of a run, as report fields and as the Markdown summary's lines. */
 
 export const FLOOR = 'floor: GET /users/{id} (Fastify + pg)';
@@ -77,6 +84,18 @@ export function summaryLines(report: Report, loginConnections: number): string[]
     if (!one?.rps || !two?.rps) continue;
     lines.push(
       `${what}, WEB_CONCURRENCY 1 vs 2 (counters in Redis): ${Math.round(one.rps)} vs ${Math.round(two.rps)} req/s (${(two.rps / one.rps).toFixed(2)}×), p99 ${one.p99} vs ${two.p99} ms.`,
+    );
+  }
+  const reference = find(MARKETPLACE_REFERENCE);
+  for (const name of MARKETPLACE_LISTS) {
+    const list = find(name);
+    if (!reference?.rps || !list?.rps) continue;
+    const ratio = list.rps / reference.rps;
+    report.comparisons.marketplaceListRatios ??= {};
+    (report.comparisons.marketplaceListRatios as Record<string, number>)[name] =
+      Math.round(ratio * 1000) / 1000;
+    lines.push(
+      `Marketplace, ${name}: ${Math.round(list.rps)} req/s (p99 ${list.p99} ms) vs GET /users/me ${Math.round(reference.rps)} req/s in the same group = ${pct(ratio)} ${verdict(ratio >= 0.6)} (≥ 60%); CPU per request app ${list.cpuUs} + PostgreSQL ${list.pgCpuUs} µs.`,
     );
   }
   const none = find('headers: bare Fastify route, none');

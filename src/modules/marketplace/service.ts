@@ -22,6 +22,7 @@ import { marketplaceMail } from '../../mail/templates.js';
 import type { Jobs } from '../../plugins/jobs.js';
 import { findProperty } from '../properties/repository.js';
 import { normalisePostalCode } from '../services/input.js';
+import { MarketplaceLists } from './lists.js';
 import {
   type BookingFilter,
   type BookingRow,
@@ -121,7 +122,11 @@ const addDays = (date: Date, days: number) => new Date(date.getTime() + days * D
  * same transaction.
  */
 export class MarketplaceService {
-  constructor(private readonly deps: MarketplaceDeps) {}
+  private readonly lists: MarketplaceLists;
+
+  constructor(private readonly deps: MarketplaceDeps) {
+    this.lists = new MarketplaceLists(deps.db);
+  }
 
   private get db() {
     return this.deps.db;
@@ -190,7 +195,7 @@ export class MarketplaceService {
   }
 
   listRequests(caller: Caller, page: PageFilter) {
-    return homeownerRequestsQuery(this.db, caller.id, page);
+    return this.lists.homeownerRequests(caller.id, page);
   }
 
   async getRequest(caller: Caller, id: string): Promise<RequestRow> {
@@ -254,7 +259,7 @@ export class MarketplaceService {
 
   async listQuotes(caller: Caller, requestId: string, page: PageFilter) {
     await this.getRequest(caller, requestId);
-    return asQuotes(await requestQuotesQuery(this.db, requestId, page));
+    return asQuotes(await this.lists.requestQuotes(requestId, page));
   }
 
   /** One transaction: the quote accepted, the request booked, the other quotes declined, the booking made. */
@@ -281,7 +286,7 @@ export class MarketplaceService {
   // The provider's side: feed and quotes
 
   feed(caller: Caller, filter: FeedFilter) {
-    return feedQuery(this.db, caller.id, filter);
+    return this.lists.feed(caller.id, filter);
   }
 
   async getOpenRequest(caller: Caller, id: string) {
@@ -378,7 +383,7 @@ export class MarketplaceService {
         : side === 'provider'
           ? { providerId: caller.id }
           : undefined;
-    return asBookings(await bookingsQuery(this.db, { ...filter, ...(party && { party }) }));
+    return asBookings(await this.lists.bookings({ ...filter, ...(party && { party }) }));
   }
 
   /**
