@@ -294,7 +294,7 @@ describe.each(writes)('$name with If-Match', ({ make, body }) => {
     let tag = String((await get(url, caller)).headers.etag);
     let n = 10;
     const expectApplied = async (value: string | undefined) => {
-      const headers = value === undefined ? {} : { 'if-match': value };
+      const headers: Record<string, string> = value === undefined ? {} : { 'if-match': value };
       const res = await write(method, url, caller, body(n++), headers);
       expect(res.statusCode, `${value}: ${res.body}`).toBe(200);
       tag = String(res.headers.etag);

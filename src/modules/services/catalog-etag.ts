@@ -23,11 +23,15 @@ export function catalogPageTag(page: {
   items: readonly CatalogItem[];
   nextCursor: string | null;
 }): string {
+  const first = page.items[0];
+  if (!first) return digestTag(`empty\0${page.nextCursor ?? ''}`);
+  // Every row of a query has the same keys: the joined ones are found once per page.
+  const joined = Object.keys(first).filter((key) => !ROW_FIELDS.has(key));
   let parts = page.nextCursor ?? '';
   for (const item of page.items) {
     parts += `\0${item.id}\0${item.version}`;
-    for (const [key, value] of Object.entries(item)) {
-      if (!ROW_FIELDS.has(key)) parts += `\0${key}\0${JSON.stringify(value)}`;
+    for (const key of joined) {
+      parts += `\0${JSON.stringify((item as unknown as Record<string, unknown>)[key])}`;
     }
   }
   return digestTag(parts);
