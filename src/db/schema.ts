@@ -34,6 +34,19 @@ const timestamps = {
     .defaultNow()
     .$onUpdate(() => new Date()),
 };
+/**
+ * The row's version, for conditional requests (ETag, If-Match; kernel/conditional.ts): 1 when
+ * inserted, one more on every update, in the UPDATE statement itself ($onUpdate adds
+ * `version = version + 1` to each `db.update(...)`), so a write conditional on it is one
+ * compare-and-set. `updated_at` cannot serve: two writes can share a timestamp, and it comes from
+ * the process's clock.
+ */
+const version = {
+  version: integer('version')
+    .notNull()
+    .default(1)
+    .$onUpdate(() => sql`"version" + 1`),
+};
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -49,6 +62,7 @@ export const users = pgTable(
     emailVerified: boolean('email_verified').notNull().default(false),
     isActive: boolean('is_active').notNull().default(true),
     ...timestamps,
+    ...version,
   },
   (t) => [
     uniqueIndex('users_email_key').on(t.email),
@@ -399,6 +413,7 @@ export const properties = pgTable(
     floorAreaSqft: integer('floor_area_sqft'),
     notes: text('notes'),
     ...timestamps,
+    ...version,
   },
   (t) => [
     index('properties_owner_idx').on(t.ownerId, t.id.desc()),
@@ -448,6 +463,7 @@ export const services = pgTable(
       sql`to_tsvector('simple', title || ' ' || description)`,
     ),
     ...timestamps,
+    ...version,
   },
   (t) => [
     index('services_provider_idx').on(t.providerId, t.id.desc()),

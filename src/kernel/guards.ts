@@ -30,6 +30,8 @@ export interface Caller {
   isActive: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** The users row's version: with the roles and permissions, the ETag of GET /users/me. */
+  version: number;
   roles: string[];
   permissions: string[];
   sessionId: string;

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'invalid_state'
   | 'quote_expired'
   | 'request_closed'
+  | 'precondition_failed'
   | 'idempotency_key_in_use'
   | 'idempotency_key_reused'
   | 'payload_too_large'
@@ -63,6 +64,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   invalid_state: 'Invalid state',
   quote_expired: 'Quote expired',
   request_closed: 'Request closed',
+  precondition_failed: 'Precondition failed',
   idempotency_key_in_use: 'Idempotency key in use',
   idempotency_key_reused: 'Idempotency key reused',
   payload_too_large: 'Payload too large',
@@ -103,6 +105,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   406: 'not_acceptable',
   408: 'request_timeout',
   409: 'conflict',
+  412: 'precondition_failed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',

@@ -44,6 +44,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found',
   406: 'The Accept header does not allow the only media type the route answers with',
   409: 'Conflict with the current state',
+  412: 'If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read',
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'The Idempotency-Key was already used for a different request',

@@ -52,6 +52,8 @@ async function openapi(app: FastifyInstance) {
       rateLimited: route.config?.rateLimit !== false,
       bearer: (route.config?.auth ?? 'public') !== 'public',
       idempotent: route.config?.idempotent === true,
+      etag: route.config?.etag === true,
+      ifMatch: route.config?.ifMatch === true,
     };
     for (const method of methods) facts.set(routeKey(method, route.url), routeFacts);
     if (!route.schema || route.schema.hide) return;
@@ -59,6 +61,10 @@ async function openapi(app: FastifyInstance) {
     if (routeFacts.idempotent) {
       // Key in flight (409) and key reused for another request (422): see plugins/idempotency.ts.
       route.schema.response = { ...errors(409, 422), ...(route.schema.response as object) };
+    }
+    if (routeFacts.ifMatch) {
+      // A stale If-Match (kernel/conditional.ts).
+      route.schema.response = { ...errors(412), ...(route.schema.response as object) };
     }
     // A route the limiter leaves alone (the probes, /metrics) never answers 429: not documented.
     if (!routeFacts.rateLimited && route.schema.response) {

@@ -40,6 +40,7 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   404: ['not_found'],
   406: ['not_acceptable'],
   409: ['conflict', 'invalid_state', 'idempotency_key_in_use', 'quote_expired', 'request_closed'],
+  412: ['precondition_failed'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],
   422: ['idempotency_key_reused'],
@@ -100,6 +101,29 @@ function hostileStrings(): string[] {
     "'; select pg_sleep(1); --",
     randomNasty(),
     randomNasty(),
+  ];
+}
+
+/**
+ * Entity-tag lists for If-Match and If-None-Match (kernel/conditional.ts parses them by hand):
+ * long, thousands of tags, unterminated, obs-text, tabs, stray quotes and commas.
+ */
+function hostileTagLists(): string[] {
+  return [
+    Array.from({ length: 5000 }, (_, index) => `"${index}.x"`).join(', '),
+    Array.from({ length: 5000 }, (_, index) => `W/"${index}"`).join(','),
+    `"${'x'.repeat(MEGABYTE)}"`,
+    'W/'.repeat(20_000),
+    ','.repeat(50_000),
+    '"'.repeat(10_001),
+    `"${'"a"'.repeat(10_000)}`,
+    '"unterminated, "also',
+    '\t"a"\t,\t*\t',
+    '"\xff\xfe\x80"',
+    '"1.a" "2.b"',
+    '* , *',
+    '"2147483648.x", "-1.x", "01.x", "1e3.x"',
+    randomNasty().replace(/[^\t\x20-\x7e\x80-\xff]/g, '"'),
   ];
 }
 
@@ -257,7 +281,8 @@ function* probesFor(operation: Operation): Generator<Probe> {
   const form = operation.bodyType === 'application/x-www-form-urlencoded';
 
   for (const parameter of operation.parameters) {
-    for (const value of hostileStrings()) {
+    const conditional = /^if-(none-)?match$/i.test(parameter.name);
+    for (const value of [...hostileStrings(), ...(conditional ? hostileTagLists() : [])]) {
       const slot = `${parameter.in} ${parameter.name}`;
       if (parameter.in === 'header') {
         // Only what a client can put in a header at all: no line breaks, no NUL, no UTF-16.
@@ -468,6 +493,7 @@ const CONTRACT_CODES = new Set([
   'invalid_state',
   'idempotency_key_in_use',
   'idempotency_key_reused',
+  'precondition_failed',
   'quote_expired',
   'request_closed',
   'payload_too_large',

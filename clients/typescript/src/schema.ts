@@ -2555,6 +2555,10 @@ export interface components {
          * @example 4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84
          */
         IdempotencyKey: string;
+        /** @description ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison. */
+        IfNoneMatch: string;
+        /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+        IfMatch: string;
     };
     requestBodies: never;
     headers: {
@@ -2574,6 +2578,8 @@ export interface components {
         RateLimitReset: number;
         /** @description `true` when this answer is the replay of the first answer to the same Idempotency-Key */
         IdempotentReplayed: "true";
+        /** @description A strong entity tag of this representation (RFC 9110 §8.8.3). Send it back in `If-None-Match` to get 304 while it is current, or in `If-Match` to make a write fail with 412 when someone else changed the resource since. */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -2658,6 +2664,8 @@ export type UserPage = components['schemas']['UserPage'];
 export type UserStatusPatch = components['schemas']['UserStatusPatch'];
 export type ValidationProblem = components['schemas']['ValidationProblem'];
 export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
+export type ParameterIfNoneMatch = components['parameters']['IfNoneMatch'];
+export type ParameterIfMatch = components['parameters']['IfMatch'];
 export type HeaderXRequestId = components['headers']['XRequestId'];
 export type HeaderLocation = components['headers']['Location'];
 export type HeaderWwwAuthenticate = components['headers']['WWWAuthenticate'];
@@ -2666,6 +2674,7 @@ export type HeaderRateLimitLimit = components['headers']['RateLimitLimit'];
 export type HeaderRateLimitRemaining = components['headers']['RateLimitRemaining'];
 export type HeaderRateLimitReset = components['headers']['RateLimitReset'];
 export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
+export type HeaderETag = components['headers']['ETag'];
 export type $defs = Record<string, never>;
 export interface operations {
     getOpenApiDocument: {
@@ -5213,7 +5222,10 @@ export interface operations {
     getMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5223,6 +5235,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -5231,6 +5244,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Not modified: the If-None-Match names the current representation. No body; the ETag is repeated. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation failed or malformed request */
             400: {
@@ -5318,7 +5343,10 @@ export interface operations {
     replaceMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5332,6 +5360,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -5370,6 +5399,19 @@ export interface operations {
             };
             /** @description Authenticated but not allowed */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -5599,7 +5641,10 @@ export interface operations {
     updateMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5613,6 +5658,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -5651,6 +5697,19 @@ export interface operations {
             };
             /** @description Authenticated but not allowed */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -8551,7 +8610,10 @@ export interface operations {
     getProperty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -8564,6 +8626,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -8572,6 +8635,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Property"];
                 };
+            };
+            /** @description Not modified: the If-None-Match names the current representation. No body; the ETag is repeated. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation failed or malformed request */
             400: {
@@ -8672,7 +8747,10 @@ export interface operations {
     replaceProperty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -8689,6 +8767,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -8740,6 +8819,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -8823,7 +8915,10 @@ export interface operations {
     deleteProperty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -8885,6 +8980,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -8968,7 +9076,10 @@ export interface operations {
     updateProperty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -8985,6 +9096,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -9036,6 +9148,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -9367,7 +9492,10 @@ export interface operations {
     getService: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -9380,6 +9508,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -9388,6 +9517,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Service"];
                 };
+            };
+            /** @description Not modified: the If-None-Match names the current representation. No body; the ETag is repeated. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation failed or malformed request */
             400: {
@@ -9488,7 +9629,10 @@ export interface operations {
     replaceService: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -9505,6 +9649,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -9556,6 +9701,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -9639,7 +9797,10 @@ export interface operations {
     deleteService: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -9701,6 +9862,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -9784,7 +9958,10 @@ export interface operations {
     updateService: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description A UUID */
                 id: string;
@@ -9801,6 +9978,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -9852,6 +10030,19 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource (`precondition_failed`): it changed since it was read */
+            412: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -9950,7 +10141,10 @@ export interface operations {
                  */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9960,6 +10154,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -9968,6 +10163,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CatalogEntryPage"];
                 };
+            };
+            /** @description Not modified: the If-None-Match names the current representation. No body; the ETag is repeated. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation failed or malformed request */
             400: {

@@ -1,8 +1,10 @@
 import { type JsonSchema, nameOperationSchemas } from './components.js';
 import {
   addResponseHeaders,
+  CONDITIONAL_PARAMETERS,
   HEADERS,
   IDEMPOTENCY_KEY_PARAMETER,
+  NOT_MODIFIED,
   type RouteFacts,
 } from './responses.js';
 
@@ -26,6 +28,7 @@ export function finishDocument<T extends object>(input: T, facts: Map<string, Ro
   const document = structuredClone(input) as Document;
   const schemas: Record<string, JsonSchema> = { ...document.components?.schemas };
   let idempotent = false;
+  const conditional = { IfNoneMatch: false, IfMatch: false };
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
       if (!METHODS.has(method)) continue;
@@ -34,11 +37,24 @@ export function finishDocument<T extends object>(input: T, facts: Map<string, Ro
         rateLimited: false,
         bearer: false,
         idempotent: false,
+        etag: false,
+        ifMatch: false,
       };
       if (routeFacts.idempotent) {
         idempotent = true;
         const parameters = (operation.parameters ?? []) as unknown[];
         operation.parameters = [...parameters, { $ref: '#/components/parameters/IdempotencyKey' }];
+      }
+      if (routeFacts.etag) {
+        conditional.IfNoneMatch = true;
+        const parameters = (operation.parameters ?? []) as unknown[];
+        operation.parameters = [...parameters, { $ref: '#/components/parameters/IfNoneMatch' }];
+        operation.responses = { ...(operation.responses as object), 304: { ...NOT_MODIFIED } };
+      }
+      if (routeFacts.ifMatch) {
+        conditional.IfMatch = true;
+        const parameters = (operation.parameters ?? []) as unknown[];
+        operation.parameters = [...parameters, { $ref: '#/components/parameters/IfMatch' }];
       }
       const responses = (operation.responses ?? {}) as Record<string, object>;
       for (const [status, response] of Object.entries(responses)) {
@@ -47,13 +63,23 @@ export function finishDocument<T extends object>(input: T, facts: Map<string, Ro
     }
   }
   const sorted = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
-  const { IdempotentReplayed, ...headers } = HEADERS;
+  const { IdempotentReplayed, ETag, ...headers } = HEADERS;
+  const parameters = {
+    ...(idempotent && { IdempotencyKey: IDEMPOTENCY_KEY_PARAMETER }),
+    ...(conditional.IfNoneMatch && { IfNoneMatch: CONDITIONAL_PARAMETERS.IfNoneMatch }),
+    ...(conditional.IfMatch && { IfMatch: CONDITIONAL_PARAMETERS.IfMatch }),
+  };
+  const tagged = conditional.IfNoneMatch || conditional.IfMatch;
   document.components = {
     ...document.components,
     schemas: sorted,
     // Components only when a route uses them: an unused component is a lint error.
-    ...(idempotent && { parameters: { IdempotencyKey: IDEMPOTENCY_KEY_PARAMETER } }),
-    headers: idempotent ? HEADERS : headers,
+    ...(Object.keys(parameters).length > 0 && { parameters }),
+    headers: {
+      ...headers,
+      ...(idempotent && { IdempotentReplayed }),
+      ...(tagged && { ETag }),
+    },
   };
   return document as T;
 }

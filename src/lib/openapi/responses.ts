@@ -10,6 +10,10 @@ export interface RouteFacts {
   bearer: boolean;
   /** The route honours Idempotency-Key (plugins/idempotency.ts): a replay says so in a header. */
   idempotent: boolean;
+  /** A GET with a strong ETag that honours If-None-Match (kernel/conditional.ts): 304. */
+  etag: boolean;
+  /** A write that honours If-Match: 412 when stale; its 200 carries the new ETag. */
+  ifMatch: boolean;
 }
 
 const header = (description: string, schema: object = { type: 'string' }) => ({
@@ -30,6 +34,10 @@ export const HEADERS = {
   RateLimitLimit: header('Requests allowed per window for this route and client', seconds),
   RateLimitRemaining: header('Requests left in the current window', seconds),
   RateLimitReset: header('Seconds until the window resets', seconds),
+  ETag: header(
+    'A strong entity tag of this representation (RFC 9110 §8.8.3). Send it back in `If-None-Match` to get 304 while it is current, or in `If-Match` to make a write fail with 412 when someone else changed the resource since.',
+    { type: 'string', examples: ['"3.Xy9aQb"'] },
+  ),
   IdempotentReplayed: header(
     '`true` when this answer is the replay of the first answer to the same Idempotency-Key',
     { type: 'string', enum: ['true'] },
@@ -48,6 +56,35 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
     'A key of your choosing (a UUID) that makes a retry safe: the same key with the same request, within 24 hours, returns the first answer without doing the work again (`Idempotent-Replayed: true`); while the first request runs, 409 `idempotency_key_in_use`; with a different request, 422 `idempotency_key_reused`. Keys are per user.',
   schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN },
   example: '4f9c2a7e-8d1b-4c3e-9a6f-0b5d7e2c1a84',
+};
+
+/** A quoted entity-tag list, or `*` (RFC 9110 §13.1.1, §13.1.2); bounded like any header. */
+const TAG_LIST = { type: 'string', maxLength: 8192, examples: ['"3.Xy9aQb"'] };
+
+/** The request headers of conditional requests (kernel/conditional.ts). */
+export const CONDITIONAL_PARAMETERS = {
+  IfNoneMatch: {
+    name: 'If-None-Match',
+    in: 'header',
+    required: false,
+    description:
+      'ETags of the representation you hold (or `*`). When one names the current representation, the answer is 304 Not Modified with no body and the same ETag; otherwise the usual 200. Weak comparison.',
+    schema: TAG_LIST,
+  },
+  IfMatch: {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description:
+      'The ETag you read (or `*`). The write happens only if it still names the current representation (strong comparison, checked atomically with the write); otherwise 412 `precondition_failed`, and nothing changes. A value that holds no current tag (a weak or malformed tag) is 412 as well. Without If-Match the write is unconditional.',
+    schema: TAG_LIST,
+  },
+};
+
+/** The 304 of a GET that honours If-None-Match; addResponseHeaders adds the rest. */
+export const NOT_MODIFIED = {
+  description:
+    'Not modified: the If-None-Match names the current representation. No body; the ETag is repeated.',
 };
 
 const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
@@ -88,6 +125,9 @@ export function addResponseHeaders(status: string, response: Response, facts: Ro
   if (status === '201') headers.Location = ref('Location');
   if (status === '401') headers['WWW-Authenticate'] = ref('WWWAuthenticate');
   if (status === '429' || status === '503') headers['Retry-After'] = ref('RetryAfter');
+  const tagged =
+    (facts.etag && (status === '200' || status === '304')) || (facts.ifMatch && status === '200');
+  if (tagged) headers.ETag = ref('ETag');
   if (facts.idempotent && status.startsWith('2')) {
     headers['Idempotent-Replayed'] = ref('IdempotentReplayed');
   }

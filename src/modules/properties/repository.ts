@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { properties } from '../../db/schema.js';
 
@@ -9,7 +9,7 @@ export type PropertyRow = typeof properties.$inferSelect;
 /** What a homeowner writes; id, owner and timestamps are the server's. */
 export type PropertyValues = Omit<
   typeof properties.$inferInsert,
-  'id' | 'ownerId' | 'createdAt' | 'updatedAt'
+  'id' | 'ownerId' | 'createdAt' | 'updatedAt' | 'version'
 >;
 
 /** `nulls last` matches properties_owner_idx (owner_id, id desc nulls last), so the index serves the order. */
@@ -18,6 +18,15 @@ const newestFirst = sql`${properties.id} desc nulls last`;
 /** Ownership is part of every query: another owner's id matches no row. */
 const owned = (ownerId: string, id: string) =>
   and(eq(properties.ownerId, ownerId), eq(properties.id, id));
+
+/**
+ * The row, at one of the `expected` versions when given (If-Match): the compare-and-set of a
+ * conditional write. Never called with an empty list (the service answers 412 without writing).
+ */
+const ownedAt = (ownerId: string, id: string, expected?: readonly number[]) =>
+  expected === undefined
+    ? owned(ownerId, id)
+    : and(owned(ownerId, id), inArray(properties.version, [...expected]));
 
 export interface PropertyPageFilter {
   limit: number;
@@ -67,19 +76,26 @@ export async function updateProperty(
   ownerId: string,
   id: string,
   changes: Partial<PropertyValues>,
+  expected?: readonly number[],
 ): Promise<PropertyRow | undefined> {
+  // The version goes up by one in this statement (schema.ts, $onUpdate).
   const [row] = await db
     .update(properties)
     .set(changes)
-    .where(owned(ownerId, id))
+    .where(ownedAt(ownerId, id, expected))
     .returning(propertyColumns);
   return row;
 }
 
-export async function deleteProperty(db: Db, ownerId: string, id: string): Promise<boolean> {
+export async function deleteProperty(
+  db: Db,
+  ownerId: string,
+  id: string,
+  expected?: readonly number[],
+): Promise<boolean> {
   const rows = await db
     .delete(properties)
-    .where(owned(ownerId, id))
+    .where(ownedAt(ownerId, id, expected))
     .returning({ id: properties.id });
   return rows.length > 0;
 }

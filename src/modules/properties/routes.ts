@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import {
+  conditionalGet,
+  expectedVersions,
+  notModified,
+  setTag,
+  versionTag,
+} from '../../kernel/conditional.js';
 import { callerOf } from '../../kernel/guards.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
@@ -63,6 +70,7 @@ const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesServic
     '/homeowners/properties/:id',
     {
       onRequest: app.requirePermission('properties:read'),
+      config: { etag: true },
       schema: {
         tags: ['properties'],
         summary: 'Get one of my properties',
@@ -72,13 +80,20 @@ const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesServic
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => properties.get(callerOf(request).id, request.params.id),
+    async (request, reply) => {
+      const property = await properties.get(callerOf(request).id, request.params.id);
+      if (conditionalGet(request, reply, versionTag(property.version))) {
+        return notModified(reply);
+      }
+      return property;
+    },
   );
 
   app.put(
     '/homeowners/properties/:id',
     {
       onRequest: app.requirePermission('properties:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['properties'],
         summary: 'Replace one of my properties',
@@ -89,13 +104,20 @@ const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesServic
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => properties.replace(callerOf(request).id, request.params.id, request.body),
+    async (request, reply) => {
+      const { id } = request.params;
+      const expected = expectedVersions(request);
+      const property = await properties.replace(callerOf(request).id, id, request.body, expected);
+      setTag(reply, versionTag(property.version));
+      return property;
+    },
   );
 
   app.patch(
     '/homeowners/properties/:id',
     {
       onRequest: app.requirePermission('properties:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['properties'],
         summary: 'Update one of my properties',
@@ -106,13 +128,20 @@ const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesServic
         response: { 200: Property, ...errors(404) },
       },
     },
-    async (request) => properties.change(callerOf(request).id, request.params.id, request.body),
+    async (request, reply) => {
+      const { id } = request.params;
+      const expected = expectedVersions(request);
+      const property = await properties.change(callerOf(request).id, id, request.body, expected);
+      setTag(reply, versionTag(property.version));
+      return property;
+    },
   );
 
   app.delete(
     '/homeowners/properties/:id',
     {
       onRequest: app.requirePermission('properties:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['properties'],
         summary: 'Delete one of my properties',
@@ -123,7 +152,8 @@ const propertiesRoutes: FastifyPluginAsyncTypebox<{ properties: PropertiesServic
       },
     },
     async (request, reply) => {
-      await properties.delete(callerOf(request).id, request.params.id);
+      const expected = expectedVersions(request);
+      await properties.delete(callerOf(request).id, request.params.id, expected);
       return reply.code(204).send(null);
     },
   );

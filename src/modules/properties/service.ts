@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import { preconditionFailed } from '../../kernel/conditional.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import { propertyChanges, propertyValues } from './input.js';
@@ -18,6 +19,9 @@ function found<T>(row: T | undefined): T {
   if (!row) throw missing();
   return row;
 }
+
+/** The versions a conditional write may apply to (If-Match); undefined: unconditional. */
+type Expected = readonly number[] | undefined;
 
 /**
  * A homeowner's properties. Every method takes the owner: ownership is part of each query, so
@@ -39,18 +43,51 @@ export class PropertiesService {
   }
 
   /** PUT: every field; an optional one left out becomes null. */
-  async replace(ownerId: string, id: string, input: PropertyInput): Promise<PropertyRow> {
+  async replace(
+    ownerId: string,
+    id: string,
+    input: PropertyInput,
+    expected?: Expected,
+  ): Promise<PropertyRow> {
     const values = propertyValues(input, this.deps.clock.now());
-    return found(await updateProperty(this.deps.db, ownerId, id, values));
+    return this.written(ownerId, id, expected, () =>
+      updateProperty(this.deps.db, ownerId, id, values, expected),
+    );
   }
 
   /** PATCH: the fields sent. */
-  async change(ownerId: string, id: string, patch: PropertyPatch): Promise<PropertyRow> {
+  async change(
+    ownerId: string,
+    id: string,
+    patch: PropertyPatch,
+    expected?: Expected,
+  ): Promise<PropertyRow> {
     const changes = propertyChanges(patch, this.deps.clock.now());
-    return found(await updateProperty(this.deps.db, ownerId, id, changes));
+    return this.written(ownerId, id, expected, () =>
+      updateProperty(this.deps.db, ownerId, id, changes, expected),
+    );
   }
 
-  async delete(ownerId: string, id: string): Promise<void> {
-    if (!(await deleteProperty(this.deps.db, ownerId, id))) throw missing();
+  async delete(ownerId: string, id: string, expected?: Expected): Promise<void> {
+    await this.written(ownerId, id, expected, async () =>
+      (await deleteProperty(this.deps.db, ownerId, id, expected)) ? true : undefined,
+    );
+  }
+
+  /**
+   * Runs a write that is a compare-and-set on the version when `expected` is given (one
+   * statement: `where id = … and version = any(…)`). When it touches no row, a read says why: no
+   * such property (404) or another version (412). An empty `expected` cannot match: no write.
+   */
+  private async written<T>(
+    ownerId: string,
+    id: string,
+    expected: Expected,
+    write: () => Promise<T | undefined>,
+  ): Promise<T> {
+    const row = expected?.length === 0 ? undefined : await write();
+    if (row) return row;
+    if (expected && (await findProperty(this.deps.db, ownerId, id))) throw preconditionFailed();
+    throw missing();
   }
 }

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { conditionalGet, notModified } from '../../kernel/conditional.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, Page } from '../../lib/schemas.js';
 import type { CatalogReader } from './catalog.js';
+import { catalogPageTag } from './catalog-etag.js';
 import { normalisePostalCode } from './input.js';
 import { CatalogQuery, CatalogService } from './schemas.js';
 
@@ -14,6 +16,7 @@ const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogReader }> = asy
     '/services',
     {
       onRequest: app.requirePermission('catalog:read'),
+      config: { etag: true },
       schema: {
         tags: ['catalog'],
         summary: 'Browse the catalog',
@@ -24,7 +27,7 @@ const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogReader }> = asy
         response: { 200: Page(CatalogService), ...errors() },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { category, postalCode, q, limit = 20, cursor } = request.query;
       const rows = await catalog.list({
         category,
@@ -33,7 +36,9 @@ const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogReader }> = asy
         limit: limit + 1,
         after: decodeCursor(cursor),
       });
-      return toPage(rows, limit);
+      const page = toPage(rows, limit);
+      if (conditionalGet(request, reply, catalogPageTag(page))) return notModified(reply);
+      return page;
     },
   );
 };

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { services } from '../../db/schema.js';
 
@@ -11,7 +11,7 @@ export type ServiceRow = Omit<typeof services.$inferSelect, 'search'>;
 /** What a provider writes; id, provider and timestamps are the server's. */
 export type ServiceValues = Omit<
   typeof services.$inferInsert,
-  'id' | 'providerId' | 'search' | 'createdAt' | 'updatedAt'
+  'id' | 'providerId' | 'search' | 'createdAt' | 'updatedAt' | 'version'
 >;
 
 /** `nulls last` matches the indexes' (id desc nulls last), so they serve the order. */
@@ -83,12 +83,15 @@ export async function updateService(
   providerId: string,
   id: string,
   changes: Partial<ServiceValues>,
+  /** If-Match: the compare-and-set on the version; never an empty list. */
+  expected?: readonly number[],
 ): Promise<ServiceRow | undefined> {
-  const [row] = await db
-    .update(services)
-    .set(changes)
-    .where(owned(providerId, id))
-    .returning(serviceColumns);
+  const where =
+    expected === undefined
+      ? owned(providerId, id)
+      : and(owned(providerId, id), inArray(services.version, [...expected]));
+  // The version goes up by one in this statement (schema.ts, $onUpdate).
+  const [row] = await db.update(services).set(changes).where(where).returning(serviceColumns);
   return row;
 }
 

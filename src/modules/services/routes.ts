@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import {
+  conditionalGet,
+  expectedVersions,
+  notModified,
+  setTag,
+  versionTag,
+} from '../../kernel/conditional.js';
 import { callerOf } from '../../kernel/guards.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
@@ -63,6 +70,7 @@ const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> =
     '/service-providers/services/:id',
     {
       onRequest: app.requirePermission('services:read'),
+      config: { etag: true },
       schema: {
         tags: ['services'],
         summary: 'Get one of my services',
@@ -72,13 +80,20 @@ const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> =
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => services.get(callerOf(request).id, request.params.id),
+    async (request, reply) => {
+      const service = await services.get(callerOf(request).id, request.params.id);
+      if (conditionalGet(request, reply, versionTag(service.version))) {
+        return notModified(reply);
+      }
+      return service;
+    },
   );
 
   app.put(
     '/service-providers/services/:id',
     {
       onRequest: app.requirePermission('services:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['services'],
         summary: 'Replace one of my services',
@@ -89,13 +104,20 @@ const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> =
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => services.replace(callerOf(request).id, request.params.id, request.body),
+    async (request, reply) => {
+      const { id } = request.params;
+      const expected = expectedVersions(request);
+      const service = await services.replace(callerOf(request).id, id, request.body, expected);
+      setTag(reply, versionTag(service.version));
+      return service;
+    },
   );
 
   app.patch(
     '/service-providers/services/:id',
     {
       onRequest: app.requirePermission('services:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['services'],
         summary: 'Update one of my services',
@@ -106,13 +128,20 @@ const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> =
         response: { 200: Service, ...errors(404) },
       },
     },
-    async (request) => services.change(callerOf(request).id, request.params.id, request.body),
+    async (request, reply) => {
+      const { id } = request.params;
+      const expected = expectedVersions(request);
+      const service = await services.change(callerOf(request).id, id, request.body, expected);
+      setTag(reply, versionTag(service.version));
+      return service;
+    },
   );
 
   app.delete(
     '/service-providers/services/:id',
     {
       onRequest: app.requirePermission('services:write'),
+      config: { ifMatch: true },
       schema: {
         tags: ['services'],
         summary: 'Delete one of my services',
@@ -123,7 +152,8 @@ const servicesRoutes: FastifyPluginAsyncTypebox<{ services: ServicesService }> =
       },
     },
     async (request, reply) => {
-      await services.delete(callerOf(request).id, request.params.id);
+      const expected = expectedVersions(request);
+      await services.delete(callerOf(request).id, request.params.id, expected);
       return reply.code(204).send(null);
     },
   );

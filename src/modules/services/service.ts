@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import { preconditionFailed, versionAllowed } from '../../kernel/conditional.js';
 import { notFound } from '../../lib/errors.js';
 import { serviceChanges, serviceValues } from './input.js';
 import {
@@ -29,6 +30,8 @@ export interface ServicesServiceDeps {
 }
 
 const missing = () => notFound('No such service.');
+/** The versions a conditional write may apply to (If-Match); undefined: unconditional. */
+type Expected = readonly number[] | undefined;
 function found<T>(row: T | undefined): T {
   if (!row) throw missing();
   return row;
@@ -53,31 +56,46 @@ export class ServicesService {
     return insertService(this.deps.db, providerId, serviceValues(input));
   }
 
-  /** PUT: every field; a price left out becomes null. */
-  async replace(providerId: string, id: string, input: ServiceInput): Promise<ServiceRow> {
-    return this.settled(
-      found(
-        await this.deps.db.transaction(async (tx) =>
-          this.withdrawnIfInactive(
-            tx,
-            await updateService(tx, providerId, id, serviceValues(input)),
-          ),
-        ),
-      ),
-    );
+  /**
+   * PUT: every field; a price left out becomes null. With If-Match, a compare-and-set on the
+   * version in the UPDATE itself; when it touches nothing, a read says why (404 or 412).
+   */
+  async replace(
+    providerId: string,
+    id: string,
+    input: ServiceInput,
+    expected?: Expected,
+  ): Promise<ServiceRow> {
+    const row = await this.deps.db.transaction(async (tx) => {
+      const written =
+        expected?.length === 0
+          ? undefined
+          : await updateService(tx, providerId, id, serviceValues(input), expected);
+      if (!written && expected && (await findService(tx, providerId, id))) {
+        throw preconditionFailed();
+      }
+      return this.withdrawnIfInactive(tx, written);
+    });
+    return this.settled(found(row));
   }
 
   /**
    * PATCH: whether the fields sent make a valid service (the price rule) depends on the stored
    * row, so the row is read locked and written in one transaction: a concurrent change cannot
-   * slip in between the check and the write.
+   * slip in between the check and the write, nor between If-Match's check and the write.
    */
-  async change(providerId: string, id: string, patch: ServicePatch): Promise<ServiceRow> {
+  async change(
+    providerId: string,
+    id: string,
+    patch: ServicePatch,
+    expected?: Expected,
+  ): Promise<ServiceRow> {
     return this.settled(
       found(
         await this.deps.db.transaction(async (tx) => {
           const current = await findServiceForUpdate(tx, providerId, id);
           if (!current) return undefined;
+          if (!versionAllowed(expected, current.version)) throw preconditionFailed();
           return this.withdrawnIfInactive(
             tx,
             await updateService(tx, providerId, id, serviceChanges(patch, current)),
@@ -87,9 +105,11 @@ export class ServicesService {
     );
   }
 
-  async delete(providerId: string, id: string): Promise<void> {
+  async delete(providerId: string, id: string, expected?: Expected): Promise<void> {
     const deleted = await this.deps.db.transaction(async (tx) => {
-      if (!(await findServiceForUpdate(tx, providerId, id))) return false;
+      const current = await findServiceForUpdate(tx, providerId, id);
+      if (!current) return false;
+      if (!versionAllowed(expected, current.version)) throw preconditionFailed();
       // Before the delete: the foreign keys then forget which quotes named the service.
       await this.deps.withdrawn?.run(tx, id);
       return deleteService(tx, providerId, id);

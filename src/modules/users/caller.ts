@@ -11,7 +11,7 @@ import type { Caller } from '../../kernel/guards.js';
  */
 const LOAD_CALLER = `
 select u.id, u.email, u.full_name as "fullName", u.phone, u.email_verified as "emailVerified",
-       u.is_active as "isActive", u.created_at as "createdAt", u.updated_at as "updatedAt",
+       u.is_active as "isActive", u.created_at as "createdAt", u.updated_at as "updatedAt", u.version,
        s.id as "sessionId", s.last_used_at as "sessionLastUsedAt",
        s.aal, s.amr, s.aal2_at as "aal2At",
        exists(select 1 from mfa_totp t where t.user_id = u.id and t.confirmed_at is not null) as "hasMfa",

@@ -1,4 +1,4 @@
-import { and, desc, eq, like, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { userGrants, userRoles, users } from '../../db/schema.js';
 import { canonicalEmail, canonicalEmailPrefix } from '../../lib/email.js';
@@ -15,6 +15,8 @@ export interface UserView {
   isActive: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Not part of the `User` resource: with the roles and permissions, its ETag. */
+  version: number;
 }
 
 const userViewColumns = {
@@ -29,6 +31,7 @@ const userViewColumns = {
   isActive: users.isActive,
   createdAt: users.createdAt,
   updatedAt: users.updatedAt,
+  version: users.version,
 };
 
 export async function findUserView(db: Db, id: string): Promise<UserView | undefined> {
@@ -88,12 +91,24 @@ export async function listUsers(db: Db, filter: UserListFilter): Promise<UserVie
  * users service's flows, and those of auth and rbac that touch an account, go through these.
  */
 
+/**
+ * Every update of `users` goes through Drizzle here, so each one bumps the row's version in its own
+ * statement (schema.ts, $onUpdate): the ETag of /users/me changes with whatever changes.
+ * `expected` (If-Match) makes the profile update a compare-and-set on it: false when no row is
+ * at one of those versions.
+ */
 export async function updateProfile(
   db: Db,
   id: string,
   changes: { fullName?: string; phone?: string | null },
-): Promise<void> {
-  await db.update(users).set(changes).where(eq(users.id, id));
+  expected?: readonly number[],
+): Promise<boolean> {
+  const where =
+    expected === undefined
+      ? eq(users.id, id)
+      : and(eq(users.id, id), inArray(users.version, [...expected]));
+  const rows = await db.update(users).set(changes).where(where).returning({ id: users.id });
+  return rows.length > 0;
 }
 
 /** Conflict-tolerant on the email: returns the new row, or nothing when the email is taken. */

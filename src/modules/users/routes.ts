@@ -1,5 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import {
+  conditionalGet,
+  expectedVersions,
+  extraOf,
+  notModified,
+  setTag,
+  versionTag,
+} from '../../kernel/conditional.js';
 import type { Caller } from '../../kernel/guards.js';
 import { callerOf } from '../../kernel/guards.js';
 import { requestContext } from '../../lib/request-context.js';
@@ -22,6 +30,17 @@ function asUser(caller: Caller) {
   return user;
 }
 
+/**
+ * What the `User` holds beyond its row: the roles and permissions (user_grants, kept by triggers).
+ * Every other field is a column of `users`, whose version moves on every update of the row.
+ */
+const grantsOf = (user: { roles: string[]; permissions: string[] }) =>
+  extraOf(`${user.roles.join(',')}\0${user.permissions.join(',')}`);
+
+/** The ETag of the `User`: the row's version and a digest of the grants. */
+const userTag = (user: { version: number; roles: string[]; permissions: string[] }) =>
+  versionTag(user.version, grantsOf(user));
+
 /** The signed-in user's own account: /users/me. */
 const usersRoutes: FastifyPluginAsyncTypebox<{
   users: UsersService;
@@ -31,7 +50,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
     '/users/me',
     {
       onRequest: app.requireUser,
-      config: { beforeMfaEnrolment: true },
+      config: { beforeMfaEnrolment: true, etag: true },
       schema: {
         tags: ['users'],
         summary: 'My profile',
@@ -40,13 +59,18 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: User, ...errors() },
       },
     },
-    async (request) => asUser(callerOf(request)),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      if (conditionalGet(request, reply, userTag(caller))) return notModified(reply);
+      return asUser(caller);
+    },
   );
 
   app.put(
     '/users/me',
     {
       onRequest: app.requireUser,
+      config: { ifMatch: true },
       schema: {
         tags: ['users'],
         summary: 'Replace my profile',
@@ -57,14 +81,25 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: User, ...errors() },
       },
     },
-    async (request) =>
-      users.updateProfile(callerOf(request), request.body, requestContext(request)),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const expected = expectedVersions(request, grantsOf(caller));
+      const user = await users.updateProfile(
+        caller,
+        request.body,
+        requestContext(request),
+        expected,
+      );
+      setTag(reply, userTag(user));
+      return user;
+    },
   );
 
   app.patch(
     '/users/me',
     {
       onRequest: app.requireUser,
+      config: { ifMatch: true },
       schema: {
         tags: ['users'],
         summary: 'Update my profile',
@@ -74,8 +109,18 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: User, ...errors() },
       },
     },
-    async (request) =>
-      users.updateProfile(callerOf(request), request.body, requestContext(request)),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const expected = expectedVersions(request, grantsOf(caller));
+      const user = await users.updateProfile(
+        caller,
+        request.body,
+        requestContext(request),
+        expected,
+      );
+      setTag(reply, userTag(user));
+      return user;
+    },
   );
 
   app.post(

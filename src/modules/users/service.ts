@@ -2,6 +2,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { audited } from '../../kernel/audit.js';
+import { preconditionFailed } from '../../kernel/conditional.js';
 import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { badRequest, notFound } from '../../lib/errors.js';
@@ -120,14 +121,22 @@ export class UsersService {
     return listUsers(this.db, filter);
   }
 
+  /**
+   * `expected` (If-Match): the versions of the account the client read; the update is then a
+   * compare-and-set on it (412 when another write came first). Undefined: unconditional.
+   */
   async updateProfile(
     caller: Caller,
     changes: ProfileChanges,
     context: RequestContext,
+    expected?: readonly number[],
   ): Promise<UserView> {
     const clean = trimmed(changes);
     await audited(this.db, this.deps.logger, context, async (tx, audit) => {
-      await updateProfile(tx, caller.id, clean);
+      const written =
+        expected?.length !== 0 && (await updateProfile(tx, caller.id, clean, expected));
+      // The caller exists (the auth query found it): no row means another version.
+      if (!written) throw preconditionFailed();
       audit({
         type: 'user.profile_updated',
         actorId: caller.id,
