@@ -1,5 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
 import { canonicalEmail } from '../lib/email.js';
@@ -27,6 +32,13 @@ export interface RouteRateLimits {
    * before the mail is queued, and the count it returns is the one checked: atomic.
    */
   mailsPerEmail: preHandlerAsyncHookHandler;
+  /**
+   * onRequest hook, after the guard (`onRequest: [app.requireUser, app.rateLimits.messagesPerUser]`):
+   * messages one signed-in user may post per window (`MESSAGE_RATE_LIMIT` per
+   * `RATE_LIMIT_WINDOW`), counted per user, not per address, on top of the global limit. It runs
+   * before the Idempotency-Key claim, so a refused request records nothing a retry would replay.
+   */
+  messagesPerUser: onRequestAsyncHookHandler;
 }
 
 /** The mailbox the body names, canonical, so every spelling of it shares one count. */
@@ -98,6 +110,17 @@ async function rateLimits(app: FastifyInstance) {
         throw rateLimited(
           resetMs,
           'Too many messages requested for this address; try again later.',
+        );
+      }
+    },
+    messagesPerUser: async (request: FastifyRequest) => {
+      const userId = request.caller?.id;
+      if (!userId) return; // the guard before it refused the request already
+      const { count, resetMs } = await counters.hit(`messages:${userId}`, windowMs);
+      if (count > limits.messagesPerUser) {
+        throw rateLimited(
+          resetMs,
+          `At most ${limits.messagesPerUser} messages per ${limits.windowSeconds} s; try again later.`,
         );
       }
     },
