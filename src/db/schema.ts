@@ -759,11 +759,7 @@ export const threadMembers = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.threadId, t.userId] }),
-    index('thread_members_list_idx').on(
-      t.userId,
-      t.lastActivityAt.desc(),
-      t.threadId.desc(),
-    ),
+    index('thread_members_list_idx').on(t.userId, t.lastActivityAt.desc(), t.threadId.desc()),
     check('thread_members_role', sql`${t.role} in ('homeowner', 'provider')`),
   ],
 );

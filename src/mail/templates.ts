@@ -243,10 +243,7 @@ export function messageMail(
 ): MailContent {
   const subject = 'New message';
   const link = `${appUrl}${facts.path}`;
-  const lines = [
-    `Hello ${name},`,
-    `${facts.from} sent you a message about "${facts.title}".`,
-  ];
+  const lines = [`Hello ${name},`, `${facts.from} sent you a message about "${facts.title}".`];
   return {
     subject,
     text: `${lines.join('\n\n')}\n\n${link}\n`,

@@ -2,7 +2,6 @@ import rateLimit from '@fastify/rate-limit';
 import type {
   FastifyInstance,
   FastifyRequest,
-  onRequestAsyncHookHandler,
   preHandlerAsyncHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
@@ -33,12 +32,12 @@ export interface RouteRateLimits {
    */
   mailsPerEmail: preHandlerAsyncHookHandler;
   /**
-   * onRequest hook, after the guard (`onRequest: [app.requireUser, app.rateLimits.messagesPerUser]`):
-   * messages one signed-in user may post per window (`MESSAGE_RATE_LIMIT` per
-   * `RATE_LIMIT_WINDOW`), counted per user, not per address, on top of the global limit. It runs
-   * before the Idempotency-Key claim, so a refused request records nothing a retry would replay.
+   * preHandler, so after the guard (`preHandler: app.rateLimits.messagesPerUser`): messages one
+   * signed-in user may post per window (`MESSAGE_RATE_LIMIT` per `RATE_LIMIT_WINDOW`), counted
+   * per user, not per address, on top of the global limit. Its 429 is never recorded as an
+   * Idempotency-Key's answer (the plugin releases the key), so a retry with the key runs again.
    */
-  messagesPerUser: onRequestAsyncHookHandler;
+  messagesPerUser: preHandlerAsyncHookHandler;
 }
 
 /** The mailbox the body names, canonical, so every spelling of it shares one count. */

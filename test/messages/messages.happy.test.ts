@@ -84,8 +84,16 @@ describe('message threads', () => {
     expect(page1.statusCode).toBe(200);
     expect(page1.json().items.map((m: { id: string }) => m.id)).toEqual([reply.id, second.id]);
     expect(page1.json().items[0]).toMatchObject({ fromMe: false, sender: { id: pro.id } });
-    const page2 = await messagesOf(t, owner, threadId, `?limit=2&cursor=${page1.json().nextCursor}`);
-    expect(page2.json()).toEqual({ items: [expect.objectContaining({ id: first.id })], nextCursor: null });
+    const page2 = await messagesOf(
+      t,
+      owner,
+      threadId,
+      `?limit=2&cursor=${page1.json().nextCursor}`,
+    );
+    expect(page2.json()).toEqual({
+      items: [expect.objectContaining({ id: first.id })],
+      nextCursor: null,
+    });
 
     const read = await markRead(t, owner, threadId, reply.id);
     expect(read.statusCode, read.body).toBe(200);
@@ -145,7 +153,9 @@ describe('message threads', () => {
     });
     expect(settings.statusCode).toBe(200);
     await say(t, owner, threadId, 'The secret is 1234');
-    const mails = (await mailsTo(t, pro.email)).filter((row) => row.template === 'message.received');
+    const mails = (await mailsTo(t, pro.email)).filter(
+      (row) => row.template === 'message.received',
+    );
     expect(mails).toHaveLength(1);
     const [outbox] = await rows(
       t,

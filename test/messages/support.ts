@@ -12,7 +12,10 @@ import {
 } from '../marketplace/support.js';
 
 /** A homeowner's request, a provider's quote on it, and the thread that quote opened. */
-export async function quotedThread(t: TestContext, parties?: { owner?: Homeowner; pro?: Provider }) {
+export async function quotedThread(
+  t: TestContext,
+  parties?: { owner?: Homeowner; pro?: Provider },
+) {
   const owner = parties?.owner ?? (await homeowner(t));
   const pro = parties?.pro ?? (await provider(t));
   const requestId = await openRequest(t, owner);
@@ -78,7 +81,10 @@ export const rows = async (t: TestContext, query: ReturnType<typeof sql>) =>
 
 /** The notifications of a user, oldest first. */
 export const notificationsOf = (t: TestContext, userId: string) =>
-  rows(t, sql`select kind, title, body, link from notifications where user_id = ${userId} order by id`);
+  rows(
+    t,
+    sql`select kind, title, body, link from notifications where user_id = ${userId} order by id`,
+  );
 
 /** The mails queued to an address, by template. */
 export const mailsTo = (t: TestContext, email: string) =>

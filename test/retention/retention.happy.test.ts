@@ -301,7 +301,9 @@ describe('retention', () => {
     await runRetention();
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
-    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);
     }
@@ -309,7 +311,10 @@ describe('retention', () => {
 
   it('keeps the audit trail forever with AUDIT_RETENTION_DAYS=0', () => {
     const cutoffs = retentionCutoffs(
-      { retention: { days: 30, auditDays: 0, batchSize: 10, notificationDays: 90 }, refreshTokenTtl: 3600 },
+      {
+        retention: { days: 30, auditDays: 0, batchSize: 10, notificationDays: 90 },
+        refreshTokenTtl: 3600,
+      },
       new Date(),
     );
     expect(cutoffs.audit).toBeNull();

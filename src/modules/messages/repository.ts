@@ -58,9 +58,7 @@ const threadColumns = {
   requestId: messageThreads.requestId,
   requestTitle: sql<string>`coalesce(${jobRequests.title}, '')`.as('request_title'),
   homeownerId: messageThreads.homeownerId,
-  homeownerName: sql<string>`coalesce(${homeowners.fullName}, ${FORMER_USER})`.as(
-    'homeowner_name',
-  ),
+  homeownerName: sql<string>`coalesce(${homeowners.fullName}, ${FORMER_USER})`.as('homeowner_name'),
   providerId: messageThreads.providerId,
   providerName: sql<string>`coalesce(${providers.fullName}, ${FORMER_USER})`.as('provider_name'),
   bookingId: bookings.id,

@@ -21,10 +21,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The thread list's cursor: the last item's (lastActivityAt, id), opaque to clients. */
 const encodeThreadCursor = (thread: MessageThreadView) =>
-  Buffer.from(
-    `${thread.lastActivityAt.toISOString()}_${thread.id}`,
-    'utf8',
-  ).toString('base64url');
+  Buffer.from(`${thread.lastActivityAt.toISOString()}_${thread.id}`, 'utf8').toString('base64url');
 
 function decodeThreadCursor(cursor: string | undefined) {
   if (cursor === undefined) return undefined;
@@ -96,7 +93,8 @@ const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService }> =
   app.post(
     '/threads/:id/messages',
     {
-      onRequest: [app.requireUser, app.rateLimits.messagesPerUser],
+      onRequest: app.requireUser,
+      preHandler: app.rateLimits.messagesPerUser,
       config: { idempotent: true },
       schema: {
         tags: ['messages'],

@@ -8,9 +8,7 @@ export const MESSAGE_MAX = 4000;
 
 const ThreadParty = Type.Object(
   {
-    id: Nullable(
-      Type.String({ format: 'uuid', description: 'Null once the account was deleted' }),
-    ),
+    id: Nullable(Type.String({ format: 'uuid', description: 'Null once the account was deleted' })),
     name: Type.String({
       description: 'The party’s display name, or "former user" once the account was deleted',
     }),
@@ -75,7 +73,12 @@ export const MessageInput = Type.Object(
 );
 
 export const MarkThreadReadInput = Type.Object(
-  { upToMessageId: { ...Uuid, description: 'A message of this thread: it and every older one are read' } },
+  {
+    upToMessageId: {
+      ...Uuid,
+      description: 'A message of this thread: it and every older one are read',
+    },
+  },
   { additionalProperties: false, title: 'MarkThreadReadInput' },
 );
 

@@ -63,7 +63,10 @@ export const threadView = (row: MemberThreadRow): MessageThreadView => ({
   provider: { id: row.providerId, name: row.providerName },
   booking:
     row.bookingId && row.bookingState
-      ? { id: row.bookingId, state: row.bookingState as NonNullable<MessageThreadView['booking']>['state'] }
+      ? {
+          id: row.bookingId,
+          state: row.bookingState as NonNullable<MessageThreadView['booking']>['state'],
+        }
       : null,
   lastActivityAt: row.lastActivityAt,
   unreadCount: row.unreadCount,
@@ -113,7 +116,12 @@ export class MessagesService {
     const row = await this.deps.db.transaction(async (tx) => {
       const thread = await findThreadAccess(tx, threadId, caller.id, true);
       if (!thread?.role) throw noSuchThread();
-      const { id } = await insertMessage(tx, { threadId, senderId: caller.id, body, createdAt: now });
+      const { id } = await insertMessage(tx, {
+        threadId,
+        senderId: caller.id,
+        body,
+        createdAt: now,
+      });
       await recordActivity(tx, threadId, caller.id, id, now);
       await this.tellOther(tx, caller, thread, body);
       const message = await findMessage(tx, threadId, id);
