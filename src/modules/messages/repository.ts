@@ -93,21 +93,46 @@ export interface ThreadPageFilter {
 }
 
 /**
- * The caller's threads, most recent activity first: one range of thread_members_list_idx, then
- * a primary-key lookup per row for the thread, its request, its parties and its booking. Built,
- * not run, for the EXPLAIN test.
+ * The caller's threads, most recent activity first: the page is one range of
+ * thread_members_list_idx under its Limit (a subquery), then a primary-key lookup per row for the
+ * thread, its request, its parties and its booking; only the page's rows are sorted after the
+ * joins. Built, not run, for the EXPLAIN test.
  */
 export function memberThreadsQuery(db: Db, userId: string, filter: ThreadPageFilter) {
   const after = filter.after;
-  return db
+  const page = db
     .select({
-      ...threadColumns,
+      threadId: threadMembers.threadId,
       role: threadMembers.role,
       lastActivityAt: threadMembers.lastActivityAt,
       unreadCount: threadMembers.unreadCount,
     })
     .from(threadMembers)
-    .innerJoin(messageThreads, eq(messageThreads.id, threadMembers.threadId))
+    .where(
+      and(
+        eq(threadMembers.userId, userId),
+        filter.only ? eq(threadMembers.threadId, filter.only) : undefined,
+        after
+          ? sql`(${threadMembers.lastActivityAt}, ${threadMembers.threadId}) < (${after.lastActivityAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    // `nulls last`: the index's own order (a bare `desc` means nulls first, and a sort).
+    .orderBy(
+      sql`${threadMembers.lastActivityAt} desc nulls last`,
+      sql`${threadMembers.threadId} desc nulls last`,
+    )
+    .limit(filter.limit)
+    .as('page');
+  return db
+    .select({
+      ...threadColumns,
+      role: page.role,
+      lastActivityAt: page.lastActivityAt,
+      unreadCount: page.unreadCount,
+    })
+    .from(page)
+    .innerJoin(messageThreads, eq(messageThreads.id, page.threadId))
     .leftJoin(jobRequests, eq(jobRequests.id, messageThreads.requestId))
     .leftJoin(homeowners, eq(homeowners.id, messageThreads.homeownerId))
     .leftJoin(providers, eq(providers.id, messageThreads.providerId))
@@ -118,17 +143,7 @@ export function memberThreadsQuery(db: Db, userId: string, filter: ThreadPageFil
         eq(bookings.providerId, messageThreads.providerId),
       ),
     )
-    .where(
-      and(
-        eq(threadMembers.userId, userId),
-        filter.only ? eq(threadMembers.threadId, filter.only) : undefined,
-        after
-          ? sql`(${threadMembers.lastActivityAt}, ${threadMembers.threadId}) < (${after.lastActivityAt.toISOString()}::timestamptz, ${after.id}::uuid)`
-          : undefined,
-      ),
-    )
-    .orderBy(desc(threadMembers.lastActivityAt), desc(threadMembers.threadId))
-    .limit(filter.limit);
+    .orderBy(desc(page.lastActivityAt), desc(page.threadId));
 }
 
 export async function listMemberThreads(
