@@ -1,9 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type {
-  FastifyInstance,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-} from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { type CounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/counter-store.js';
 import { canonicalEmail } from '../lib/email.js';
