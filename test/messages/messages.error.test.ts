@@ -114,6 +114,17 @@ describe('message errors', () => {
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('reserves each slot atomically: 12 concurrent posts with a limit of 3, exactly 3 stored', async () => {
+    const { owner, threadId } = await quotedThread(t);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => send(t, owner, threadId, `concurrent ${i}`)),
+    );
+    const statuses = answers.map((res) => res.statusCode).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(9);
+    expect((await messagesOf(t, owner, threadId)).json().items).toHaveLength(3);
+  });
+
   it('needs a signed-in user', async () => {
     for (const [method, url] of [
       ['GET', '/threads'],
