@@ -12,6 +12,8 @@ import bookingRoutes from './modules/marketplace/booking-routes.js';
 import requestRoutes from './modules/marketplace/request-routes.js';
 import { MarketplaceService } from './modules/marketplace/service.js';
 import marketplaceTimers from './modules/marketplace/timers.js';
+import messagesRoutes from './modules/messages/routes.js';
+import { MessagesService } from './modules/messages/service.js';
 import { SignInChallenges } from './modules/mfa/challenges.js';
 import { mfaAdminRoutes, mfaRoutes } from './modules/mfa/routes.js';
 import { TotpSecretSealer } from './modules/mfa/secrets.js';
@@ -51,6 +53,7 @@ export interface Services {
   admin: AdminService;
   catalog: CatalogReader;
   marketplace: MarketplaceService;
+  messages: MessagesService;
   notifications: NotificationsService;
   properties: PropertiesService;
   services: ServicesService;
@@ -76,14 +79,6 @@ export function buildServices(
   const { config, db, clock, log: logger } = app;
   const passwords = new PasswordHasher(config.passwordPepper, config.bcryptCost);
   const mailing = { sealer: app.mail.sealer, mail: app.jobs };
-  const marketplace = new MarketplaceService({
-    db,
-    config,
-    clock,
-    sealer: app.mail.sealer,
-    jobs: app.jobs,
-    logger,
-  });
   // Redis when configured (shared by every instance), else the database's LISTEN/NOTIFY.
   const fanout: Fanout = config.redisUrl
     ? new RedisFanout(config.redisUrl, `${config.redisKeyPrefix}notifications`, db, logger)
@@ -97,6 +92,27 @@ export function buildServices(
     maxStreamsPerUser: config.notifications.maxStreamsPerUser,
     sessionValid: async (userId, sessionId, now) =>
       (await loadCaller(app.database, userId, sessionId, now)) !== undefined,
+  });
+  const messages = new MessagesService({
+    db,
+    config,
+    clock,
+    sealer: app.mail.sealer,
+    jobs: app.jobs,
+    logger,
+    notifications,
+  });
+  const marketplace = new MarketplaceService({
+    db,
+    config,
+    clock,
+    sealer: app.mail.sealer,
+    jobs: app.jobs,
+    logger,
+    // Each transition's recipients get a notification row; its mail follows their settings.
+    notifications,
+    // A provider's first quote (or a direct request) opens the thread with the homeowner.
+    openThread: (tx, keys) => messages.openThread(tx, keys),
   });
   const throttle = (kind: string) =>
     new LoginThrottle(
@@ -154,6 +170,7 @@ export function buildServices(
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
     marketplace,
+    messages,
     notifications,
     properties: new PropertiesService({ db, clock }),
     services: new ServicesService({
@@ -190,6 +207,7 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(catalogRoutes, { catalog: services.catalog });
   await app.register(requestRoutes, { marketplace: services.marketplace });
   await app.register(bookingRoutes, { marketplace: services.marketplace });
+  await app.register(messagesRoutes, { messages: services.messages });
   await app.register(notificationsRoutes, { notifications: services.notifications });
   // Open streams would hold the server's close forever: end them first (clients reconnect).
   app.addHook('preClose', async () => {

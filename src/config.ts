@@ -26,6 +26,8 @@ export interface RateLimitConfig {
   windowSeconds: number;
   /** Mails (register, resend, forgot-password) one email address can trigger per hour. */
   mailsPerEmailPerHour: number;
+  /** Messages one user may post per window (POST /threads/{id}/messages). */
+  messagesPerUser: number;
 }
 
 export interface RetentionConfig {
@@ -35,6 +37,8 @@ export interface RetentionConfig {
   auditDays: number;
   /** Rows deleted per statement. */
   batchSize: number;
+  /** Notifications read more than this many days ago go. */
+  notificationDays: number;
 }
 
 export interface NotificationsConfig {
@@ -342,6 +346,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       loginFailuresPerEmail: env.RATE_LIMIT_LOGIN_FAILURES,
       windowSeconds: env.RATE_LIMIT_WINDOW,
       mailsPerEmailPerHour: env.RATE_LIMIT_MAILS_PER_EMAIL,
+      messagesPerUser: env.MESSAGE_RATE_LIMIT,
     },
     webConcurrency: env.WEB_CONCURRENCY,
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
@@ -356,6 +361,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       days: env.RETENTION_DAYS,
       auditDays: env.AUDIT_RETENTION_DAYS,
       batchSize: env.RETENTION_BATCH_SIZE,
+      notificationDays: env.NOTIFICATION_RETENTION_DAYS,
     },
     notifications: {
       heartbeatMs: env.NOTIFICATIONS_HEARTBEAT_MS,

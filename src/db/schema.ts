@@ -714,6 +714,8 @@ export const notifications = pgTable(
     index('notifications_user_idx').on(t.userId, t.id.desc()),
     // The unread filter: one range of the partial index.
     index('notifications_unread_idx').on(t.userId, t.id.desc()).where(sql`${t.readAt} is null`),
+    // Retention: read notifications older than NOTIFICATION_RETENTION_DAYS, oldest first.
+    index('notifications_read_idx').on(t.readAt).where(sql`${t.readAt} is not null`),
   ],
 );
 
@@ -726,3 +728,69 @@ export const notificationSettings = pgTable('notification_settings', {
   mail: jsonb('mail').$type<Record<string, boolean>>().notNull().default({}),
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * Message threads (modules/messages): one per job request and provider, opened when the provider
+ * first quotes, or when the request is a direct one to that provider. The parties are `set null`
+ * when an account is deleted: the thread and its messages stay for the other party, who sees a
+ * "former user".
+ */
+export const messageThreads = pgTable(
+  'message_threads',
+  {
+    id: id(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => jobRequests.id, { onDelete: 'cascade' }),
+    homeownerId: uuid('homeowner_id').references(() => users.id, { onDelete: 'set null' }),
+    providerId: uuid('provider_id').references(() => users.id, { onDelete: 'set null' }),
+    lastActivityAt: tstz('last_activity_at').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // One thread per request and provider: opening it again adds nothing.
+    uniqueIndex('message_threads_request_provider_key').on(t.requestId, t.providerId),
+  ],
+);
+
+/**
+ * Each party's side of a thread: the list `GET /threads` reads (one index range per user, most
+ * recent activity first), the read marker and the unread count. Deleted with the user.
+ */
+export const threadMembers = pgTable(
+  'thread_members',
+  {
+    threadId: uuid('thread_id')
+      .notNull()
+      .references(() => messageThreads.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<'homeowner' | 'provider'>().notNull(),
+    lastActivityAt: tstz('last_activity_at').notNull(),
+    /** The newest message this member has read (null: none). */
+    lastReadId: uuid('last_read_id'),
+    /** Messages of the other party after `lastReadId`: kept by posting and reading. */
+    unreadCount: integer('unread_count').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.threadId, t.userId] }),
+    index('thread_members_list_idx').on(t.userId, t.lastActivityAt.desc(), t.threadId.desc()),
+    check('thread_members_role', sql`${t.role} in ('homeowner', 'provider')`),
+  ],
+);
+
+/** The messages of a thread; the sender is `set null` (a "former user") when deleted. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    threadId: uuid('thread_id')
+      .notNull()
+      .references(() => messageThreads.id, { onDelete: 'cascade' }),
+    senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
+    body: text('body').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('messages_thread_idx').on(t.threadId, t.id.desc())],
+);

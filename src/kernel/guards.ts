@@ -46,6 +46,11 @@ export interface Caller {
    * sensitive actions.
    */
   hasMfa: boolean;
+  /**
+   * When the access token of this request expires (set by the auth plugin): a long-lived
+   * response such as the notification stream ends then.
+   */
+  tokenExpiresAt?: Date;
 }
 
 /** 'public' routes need nothing; 'user' needs a signed-in user; anything else is a permission. */
@@ -56,7 +61,9 @@ export type AuthRequirement = 'public' | 'user' | `${string}:${string}`;
  * composition root hands it over, so the plugin imports no module.
  */
 export interface CallerSource {
-  verifyAccessToken(token: string): Promise<{ userId: string; sessionId: string }>;
+  verifyAccessToken(
+    token: string,
+  ): Promise<{ userId: string; sessionId: string; expiresAt?: Date }>;
   load(userId: string, sessionId: string, now: Date): Promise<Caller | undefined>;
   touchSession(sessionId: string, now: Date): Promise<unknown>;
 }

@@ -15,6 +15,7 @@ export type MailTemplate =
   | 'password_changed'
   | 'mfa_reset'
   | `marketplace.${string}`
+  | 'message.received'
   | 'email_change_confirm'
   | 'email_change_notice'
   | 'email_change_taken'
@@ -202,6 +203,13 @@ const MARKETPLACE_TEXTS: Record<string, { subject: string; line: string }> = {
 
 export const MARKETPLACE_MAILS = Object.keys(MARKETPLACE_TEXTS);
 
+/** The subject and sentence of a transition's mail: also the title and body of its notification. */
+export function marketplaceSummary(transition: string, title: string) {
+  const text = MARKETPLACE_TEXTS[transition];
+  if (!text) throw new Error(`no mail text for ${transition}`);
+  return { subject: text.subject, line: text.line.replace('{title}', title) };
+}
+
 export function marketplaceMail(
   transition: string,
   appUrl: string,
@@ -220,6 +228,26 @@ export function marketplaceMail(
     subject: text.subject,
     text: `${lines.join('\n\n')}\n\n${link}\n`,
     html: layout(text.subject, lines, { label: 'Open in Homefront', href: link }),
+    link,
+  };
+}
+
+/**
+ * A new message, to a user who chose to be mailed about messages: who wrote and about what, never
+ * the text itself (it stays in the app, behind sign-in).
+ */
+export function messageMail(
+  appUrl: string,
+  name: string,
+  facts: { from: string; title: string; path: string },
+): MailContent {
+  const subject = 'New message';
+  const link = `${appUrl}${facts.path}`;
+  const lines = [`Hello ${name},`, `${facts.from} sent you a message about "${facts.title}".`];
+  return {
+    subject,
+    text: `${lines.join('\n\n')}\n\n${link}\n`,
+    html: layout(subject, lines, { label: 'Open in Homefront', href: link }),
     link,
   };
 }

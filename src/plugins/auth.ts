@@ -65,8 +65,8 @@ async function auth(app: FastifyInstance, callers: CallerSource) {
         .touchSession(caller.sessionId, now)
         .catch((error) => request.log.warn({ err: error }, 'could not record session use'));
     }
-    request.caller = caller;
-    return caller;
+    request.caller = claims.expiresAt ? { ...caller, tokenExpiresAt: claims.expiresAt } : caller;
+    return request.caller;
   }
 
   const mfaRequiredRoles = new Set(app.config.mfaRequiredRoles);

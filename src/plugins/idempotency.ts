@@ -99,7 +99,9 @@ async function idempotency(app: FastifyInstance) {
     claims.delete(request);
     try {
       const body = payload ?? '';
-      if (reply.statusCode >= 500 || typeof body !== 'string') {
+      // A 5xx or a 429 (a per-user limit refused it after the claim) is no answer to keep: the
+      // key is released, so a retry with it runs the request.
+      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof body !== 'string') {
         await releaseKey(app.db, held);
         return payload;
       }

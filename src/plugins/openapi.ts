@@ -26,6 +26,11 @@ export const TAGS = [
     description: 'Job requests, the providers’ feed, quotes and bookings (docs/marketplace.md)',
   },
   {
+    name: 'messages',
+    description:
+      'Threads between a homeowner and a provider about a job request (docs/marketplace.md#messages)',
+  },
+  {
     name: 'notifications',
     description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
   },

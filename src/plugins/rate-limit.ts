@@ -27,6 +27,13 @@ export interface RouteRateLimits {
    * before the mail is queued, and the count it returns is the one checked: atomic.
    */
   mailsPerEmail: preHandlerAsyncHookHandler;
+  /**
+   * preHandler, so after the guard (`preHandler: app.rateLimits.messagesPerUser`): messages one
+   * signed-in user may post per window (`MESSAGE_RATE_LIMIT` per `RATE_LIMIT_WINDOW`), counted
+   * per user, not per address, on top of the global limit. Its 429 is never recorded as an
+   * Idempotency-Key's answer (the plugin releases the key), so a retry with the key runs again.
+   */
+  messagesPerUser: preHandlerAsyncHookHandler;
 }
 
 /** The mailbox the body names, canonical, so every spelling of it shares one count. */
@@ -98,6 +105,17 @@ async function rateLimits(app: FastifyInstance) {
         throw rateLimited(
           resetMs,
           'Too many messages requested for this address; try again later.',
+        );
+      }
+    },
+    messagesPerUser: async (request: FastifyRequest) => {
+      const userId = request.caller?.id;
+      if (!userId) return; // the guard before it refused the request already
+      const { count, resetMs } = await counters.hit(`messages:${userId}`, windowMs);
+      if (count > limits.messagesPerUser) {
+        throw rateLimited(
+          resetMs,
+          `At most ${limits.messagesPerUser} messages per ${limits.windowSeconds} s; try again later.`,
         );
       }
     },

@@ -29,6 +29,9 @@ const OWNERS: Record<string, string> = {
   idempotencyKeys: 'kernel/idempotency.ts',
   notifications: 'modules/notifications/',
   notificationSettings: 'modules/notifications/',
+  messageThreads: 'modules/messages/',
+  threadMembers: 'modules/messages/',
+  messages: 'modules/messages/',
 };
 
 const SRC = path.resolve('src');

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsQuery, replayQuery } from '../../src/modules/notifications/repository.js';
+import { retentionCutoffs } from '../../src/modules/retention/job.js';
+import { retentionTargets } from '../../src/modules/retention/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 
 /**
@@ -110,5 +112,31 @@ describe(`notification query plans on ${USERS * PER_USER} notifications`, () => 
       await explain(replayQuery(t.app.db, userId, middle, 200)),
       'notifications_user_idx',
     );
+  });
+
+  it('retention’s batch of old read notifications reads notifications_read_idx, never unread rows', async () => {
+    const cutoffs = retentionCutoffs(
+      {
+        retention: { days: 30, auditDays: 0, batchSize: 1000, notificationDays: 90 },
+        refreshTokenTtl: 3600,
+      },
+      new Date(),
+    );
+    const target = retentionTargets(cutoffs).find((each) => each.table === 'notifications');
+    expect(target).toBeDefined();
+    // The batch deleteBatch runs: `delete … where id in (select id … where <this> limit n)`.
+    const root = planOf(
+      (await t.app.db.execute(
+        sql`explain (format json) select id from notifications where ${target!.where} limit 1000`,
+      )) as unknown as Rows,
+    );
+    const kinds = nodes(root).map((node) => node['Node Type']);
+    expect(kinds, describePlan(root)).not.toContain('Seq Scan');
+    expect(
+      nodes(root)
+        .map((node) => node['Index Name'])
+        .filter(Boolean),
+      describePlan(root),
+    ).toEqual(['notifications_read_idx']);
   });
 });

@@ -120,6 +120,13 @@ export const CONTRACT: Record<string, ContractRow> = {
   'GET /users/me/notification-settings': row('signed-in', 200),
   'PUT /users/me/notification-settings': row('signed-in', 400),
 
+  // Messages (API.md: reviews, messages, notifications): any signed-in user; who may read a
+  // thread is in the query (its two parties, an admin on a disputed booking), anyone else 404.
+  'GET /threads': row('signed-in', 200),
+  'GET /threads/{id}/messages': row('signed-in', 404),
+  'POST /threads/{id}/messages': row('signed-in', 400),
+  'POST /threads/{id}/read': row('signed-in', 400),
+
   // Properties: the collection's permission guards the items too; someone else's id is a 404.
   'GET /homeowners/properties': row('properties:read', 200),
   'POST /homeowners/properties': row('properties:write', 400),

@@ -22,14 +22,24 @@ function refusal(overrides: Record<string, string>): ConfigError {
 
 describe('retention settings', () => {
   it('default to 30 days, 365 days for the audit trail, batches of 1000', () => {
-    expect(loadConfig(env()).retention).toEqual({ days: 30, auditDays: 365, batchSize: 1000 });
+    expect(loadConfig(env()).retention).toEqual({
+      days: 30,
+      auditDays: 365,
+      batchSize: 1000,
+      notificationDays: 90,
+    });
   });
 
   it('take the environment’s values; AUDIT_RETENTION_DAYS=0 keeps the trail forever', () => {
     const config = loadConfig(
       env({ RETENTION_DAYS: '7', AUDIT_RETENTION_DAYS: '0', RETENTION_BATCH_SIZE: '50' }),
     );
-    expect(config.retention).toEqual({ days: 7, auditDays: 0, batchSize: 50 });
+    expect(config.retention).toEqual({
+      days: 7,
+      auditDays: 0,
+      batchSize: 50,
+      notificationDays: 90,
+    });
   });
 
   it.each([

@@ -6,6 +6,7 @@ import {
   jobs,
   mailOutbox,
   mfaChallenges,
+  notifications,
   oneTimeTokens,
   refreshTokens,
   sessions,
@@ -24,6 +25,7 @@ const ENV = {
   RETENTION_DAYS: '30',
   AUDIT_RETENTION_DAYS: '365',
   RETENTION_BATCH_SIZE: '2',
+  NOTIFICATION_RETENTION_DAYS: '90',
   REFRESH_TOKEN_TTL: String(45 * 86_400),
 };
 
@@ -193,6 +195,29 @@ beforeAll(async () => {
     note('idempotency_keys', row!.id, key.deleted);
   }
 
+  // Notifications: read ones go 90 days after they were read; unread ones stay however old.
+  for (const [created, read, deleted] of [
+    [200, 100, true],
+    [120, 95, true],
+    [92, 91, true],
+    [100, 89, false],
+    [300, null, false],
+    [1, 0, false],
+  ] as const) {
+    const [row] = await t.app.db
+      .insert(notifications)
+      .values({
+        userId,
+        kind: 'booking.updated',
+        title: 'Old news',
+        body: 'A booking moved',
+        createdAt: daysAgo(created),
+        readAt: read === null ? null : daysAgo(read),
+      })
+      .returning({ id: notifications.id });
+    note('notifications', row!.id, deleted);
+  }
+
   // The audit trail has its own, longer retention.
   for (const [age, deleted] of [
     [400, true],
@@ -221,6 +246,7 @@ const TABLES = {
   mail_outbox: mailOutbox,
   jobs,
   idempotency_keys: idempotencyKeys,
+  notifications,
   audit_events: auditEvents,
 };
 
@@ -261,6 +287,7 @@ describe('retention', () => {
       mfa_challenges: { deleted: 2, batches: 2 },
       jobs: { deleted: 2, batches: 2 },
       idempotency_keys: { deleted: 2, batches: 2 },
+      notifications: { deleted: 3, batches: 2 },
       // Five rows in batches of two: three statements.
       audit_events: { deleted: 5, batches: 3 },
     });
@@ -274,7 +301,9 @@ describe('retention', () => {
     await runRetention();
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
-    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);
     }
@@ -282,7 +311,10 @@ describe('retention', () => {
 
   it('keeps the audit trail forever with AUDIT_RETENTION_DAYS=0', () => {
     const cutoffs = retentionCutoffs(
-      { retention: { days: 30, auditDays: 0, batchSize: 10 }, refreshTokenTtl: 3600 },
+      {
+        retention: { days: 30, auditDays: 0, batchSize: 10, notificationDays: 90 },
+        refreshTokenTtl: 3600,
+      },
       new Date(),
     );
     expect(cutoffs.audit).toBeNull();

@@ -19,6 +19,11 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/** What a verified token says: its claims and when it stops being accepted (its exp). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: Date;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
@@ -78,7 +83,7 @@ export class AccessTokens {
    * exp, not issued in the future, and not older than the lifetime we issue, whatever exp says.
    * Header fields such as kid, jku, x5u or jwk are never consulted: there is one key.
    */
-  async verify(token: string): Promise<AccessClaims> {
+  async verify(token: string): Promise<VerifiedAccess> {
     const known = this.verified.get(token);
     if (known) {
       if (this.clock.now().getTime() >= known.notAfter) {
@@ -95,10 +100,10 @@ export class AccessTokens {
    * expires: the hot path then skips the HMAC. Nothing else is cached: the session and the
    * user's permissions are still read from the database on every request.
    */
-  private readonly verified = new Map<string, { claims: AccessClaims; notAfter: number }>();
+  private readonly verified = new Map<string, { claims: VerifiedAccess; notAfter: number }>();
 
   /** Remembered until the first of its expiry and the end of the lifetime we issue. */
-  private remember(token: string, claims: AccessClaims, exp: number, iat: number) {
+  private remember(token: string, claims: VerifiedAccess, exp: number, iat: number) {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
@@ -107,7 +112,7 @@ export class AccessTokens {
     this.verified.set(token, { claims, notAfter: lastSecond * 1000 });
   }
 
-  private async verifySignedToken(token: string): Promise<AccessClaims> {
+  private async verifySignedToken(token: string): Promise<VerifiedAccess> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
@@ -122,7 +127,13 @@ export class AccessTokens {
       if (payload.token_use !== 'access' || !isUuid(payload.sid) || !isUuid(payload.sub)) {
         throw unauthorized('The access token is invalid.');
       }
-      const claims = { userId: payload.sub, sessionId: payload.sid };
+      // The earlier of exp and the end of the lifetime we issue, as verify() enforces it.
+      const lastSecond = Math.min(payload.exp as number, (payload.iat as number) + this.ttl);
+      const claims = {
+        userId: payload.sub,
+        sessionId: payload.sid,
+        expiresAt: new Date(lastSecond * 1000),
+      };
       this.remember(token, claims, payload.exp as number, payload.iat as number);
       return claims;
     } catch (error) {

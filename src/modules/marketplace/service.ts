@@ -18,8 +18,10 @@ import {
 } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { enqueueMail, type MailSealer } from '../../mail/outbox.js';
-import { marketplaceMail } from '../../mail/templates.js';
+import { marketplaceMail, marketplaceSummary } from '../../mail/templates.js';
 import type { Jobs } from '../../plugins/jobs.js';
+import type { NotificationKind } from '../notifications/kinds.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { findProperty } from '../properties/repository.js';
 import { normalisePostalCode } from '../services/input.js';
 import { MarketplaceLists } from './lists.js';
@@ -84,6 +86,23 @@ export interface MarketplaceDeps {
   sealer: MailSealer;
   jobs: Pick<Jobs, 'schedule' | 'wake'>;
   logger: Logger;
+  /** Each transition's recipients get a notification; the mail follows their settings. */
+  notifications: Pick<NotificationsService, 'notify' | 'shouldMail'>;
+  /**
+   * Opens the message thread of a request and a provider (idempotent), in the transaction of the
+   * provider's first quote or of a direct request.
+   */
+  openThread(
+    tx: Db,
+    keys: { requestId: string; homeownerId: string; providerId: string; now: Date },
+  ): Promise<unknown>;
+}
+
+/** The notification kind of a transition, for its recipients. */
+function kindOf(transition: Transition): NotificationKind {
+  if (transition.entity === 'request') return 'request.updated';
+  if (transition.entity === 'booking') return 'booking.updated';
+  return transition.name === 'quote.submit' ? 'quote.received' : 'quote.updated';
 }
 
 /** Who fires a transition, for the audit trail and the mails. */
@@ -190,6 +209,14 @@ export class MarketplaceService {
         expiresAt: addDays(act.now, REQUEST_TTL_DAYS),
       });
       await this.created(tx, 'request.open', row, act);
+      if (directProviderId) {
+        await this.deps.openThread(tx, {
+          requestId: row.id,
+          homeownerId: caller.id,
+          providerId: directProviderId,
+          now: act.now,
+        });
+      }
       return row;
     });
   }
@@ -346,6 +373,14 @@ export class MarketplaceService {
         proposedStart,
       });
       await this.created(tx, 'quote.submit', row, act);
+      if (request.homeownerId) {
+        await this.deps.openThread(tx, {
+          requestId,
+          homeownerId: request.homeownerId,
+          providerId: caller.id,
+          now: act.now,
+        });
+      }
       return row.id;
     });
     return this.quoteView(id);
@@ -640,6 +675,7 @@ export class MarketplaceService {
     };
   }
 
+  /** The transition's `notify` recipients: a notification each, and a mail if they want it. */
   private async mail(
     tx: Db,
     transition: Transition,
@@ -656,12 +692,22 @@ export class MarketplaceService {
               ? ['homeowner']
               : ['homeowner', 'provider']
           : [];
+    const kind = kindOf(transition);
+    const summary = marketplaceSummary(transition.name, facts.title);
     for (const party of parties) {
-      const contact = await contactOf(
-        tx,
-        party === 'homeowner' ? facts.homeownerId : facts.providerId,
-      );
-      if (!contact) continue; // the account is gone: nobody to tell
+      const userId = party === 'homeowner' ? facts.homeownerId : facts.providerId;
+      const contact = await contactOf(tx, userId);
+      if (!userId || !contact) continue; // the account is gone: nobody to tell
+      // The notification row always; the mail only if the recipient wants this kind by mail.
+      // This is the one mail of the event: notify() writes rows and never mails.
+      await this.deps.notifications.notify(tx, {
+        userId,
+        kind,
+        title: summary.subject,
+        body: facts.note ? `${summary.line} Note: ${facts.note}` : summary.line,
+        ...(facts.paths[party] && { link: facts.paths[party] }),
+      });
+      if (!(await this.deps.notifications.shouldMail(userId, kind, tx))) continue;
       await enqueueMail(tx, this.deps.sealer, this.deps.clock, {
         to: contact.email,
         template: `marketplace.${transition.name}`,

@@ -41,7 +41,8 @@ export type TimerName = 'request.expire' | 'quote.expire' | 'booking.autoconfirm
 /**
  * What a transition does besides moving the state, in this order, inside its transaction:
  * - `audit`: an audit event named after the transition (every transition has it);
- * - `mail`: a mail to the parties `notify` names, through the outbox;
+ * - `mail`: a notification to each party `notify` names (NotificationsService.notify), and a mail
+ *   through the outbox to those whose notification settings want its kind;
  * - `schedule:<timer>`: the timed transition that may follow;
  * - `decline-live-quotes`: every live quote on the request is declined (`quote.decline`);
  * - `decline-other-quotes`: every other live quote on the request is declined;
@@ -61,7 +62,7 @@ export type Effect =
   | 'stamp-completion'
   | 'flag-late-cancellation';
 
-/** Who gets the mail: `other` is the party that did not act (both parties after `system`/`admin`). */
+/** Who gets the notification (and mail): `other` is the party that did not act (both parties after `system`/`admin`). */
 export type Notify = 'homeowner' | 'provider' | 'other' | 'none';
 
 export interface Transition<E extends Entity = Entity> {

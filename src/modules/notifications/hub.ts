@@ -36,6 +36,8 @@ class Stream {
   private readonly recent = new Set<string>();
   /** Where a replay resumes: the last id sent, or the moment the stream opened. */
   private lastId: string;
+  /** Ends the stream when the access token it was opened with expires. */
+  private expiry?: NodeJS.Timeout;
   closed = false;
 
   constructor(
@@ -49,6 +51,17 @@ class Stream {
     // Real time, not the app clock: ids are UUID v7 of the real time they were made.
     this.lastId = lastEventId ?? idAt(Date.now());
     res.on('close', () => this.end());
+  }
+
+  /** Ends the stream in `ms` (at once when not positive): its token's remaining life. */
+  endIn(ms: number) {
+    if (this.closed) return;
+    if (ms <= 0) {
+      this.end();
+      return;
+    }
+    this.expiry = setTimeout(() => this.end(), ms);
+    this.expiry.unref();
   }
 
   write(chunk: string) {
@@ -108,6 +121,8 @@ class Stream {
   end() {
     if (this.closed) return;
     this.closed = true;
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = undefined;
     this.buffered = [];
     if (!this.res.writableEnded) this.res.end();
     this.onEnd(this);
@@ -161,6 +176,8 @@ export class StreamHub {
     sessionId: string,
     res: ServerResponse,
     lastEventId: string | undefined,
+    /** Milliseconds until the access token expires: the stream ends then. */
+    lifetimeMs?: number,
   ) {
     const stream = new Stream(
       userId,
@@ -178,6 +195,7 @@ export class StreamHub {
     streams.add(stream);
     this.count += 1;
     this.startHeartbeat();
+    if (lifetimeMs !== undefined) stream.endIn(lifetimeMs);
     // The replay holds live signals back from here on; the session may have ended between the
     // guard and the subscription, so it is checked once more.
     const replay = lastEventId ? stream.replay() : undefined;

@@ -90,8 +90,9 @@ const notificationsRoutes: FastifyPluginAsyncTypebox<{
           'accept `text/event-stream` (406 otherwise). `Last-Event-ID` replays every notification',
           'written after that id before going live, without loss or duplicates. A comment line',
           '(`: heartbeat`) comes every 25 s. The stream ends within a second when the session ends',
-          '(logout, password change or reset, account disabled or deleted) and when the server',
-          'shuts down; at most 5 may be open per user (429 `too_many_streams`).',
+          '(logout, password change or reset, account disabled or deleted), when the access token',
+          'it was opened with expires (reconnect with a fresh token and `Last-Event-ID`), and when',
+          'the server shuts down; at most 5 may be open per user (429 `too_many_streams`).',
         ].join(' '),
         operationId: 'streamNotifications',
         querystring: Strict({}),
@@ -141,6 +142,7 @@ const notificationsRoutes: FastifyPluginAsyncTypebox<{
           caller.sessionId,
           res,
           request.headers['last-event-id'] as string | undefined,
+          caller.tokenExpiresAt,
         );
       } catch (error) {
         request.log.error({ err: error }, 'notification stream failed');

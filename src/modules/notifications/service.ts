@@ -165,8 +165,13 @@ export class NotificationsService {
     sessionId: string,
     res: ServerResponse,
     lastEventId: string | undefined,
+    /** When the access token the stream was opened with expires: the stream ends then. */
+    tokenExpiresAt?: Date,
   ) {
-    await this.hub.open(userId, sessionId, res, lastEventId);
+    const lifetimeMs = tokenExpiresAt
+      ? tokenExpiresAt.getTime() - this.deps.clock.now().getTime()
+      : undefined;
+    await this.hub.open(userId, sessionId, res, lastEventId, lifetimeMs);
   }
 
   /** Subscribes this instance to the fan-out channel (once). */

@@ -19,6 +19,7 @@ export function retentionCutoffs(
     finished: ago(days * DAY_MS),
     usedRefreshTokens: ago(Math.max(days * DAY_MS, config.refreshTokenTtl * 1000)),
     expired: now,
+    readNotifications: ago(config.retention.notificationDays * DAY_MS),
     audit: auditDays === 0 ? null : ago(auditDays * DAY_MS),
   };
 }

@@ -11,6 +11,7 @@ const TABLES = [
   'mfa_challenges',
   'jobs',
   'idempotency_keys',
+  'notifications',
   'audit_events',
 ];
 

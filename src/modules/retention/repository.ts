@@ -9,6 +9,8 @@ export interface Cutoffs {
   usedRefreshTokens: Date;
   /** Rows that carry their own expiry (idempotency keys): the run's time. */
   expired: Date;
+  /** Notifications read before this (NOTIFICATION_RETENTION_DAYS); unread ones stay. */
+  readNotifications: Date;
   /** Audit events; null keeps them forever. */
   audit: Date | null;
 }
@@ -40,6 +42,8 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
       where: sql`state in ('done', 'failed') and finished_at < ${at(cutoffs.finished)}`,
     },
     { table: 'idempotency_keys', where: sql`expires_at < ${at(cutoffs.expired)}` },
+    // notifications_read_idx (read_at, where read_at is not null): unread rows are never read.
+    { table: 'notifications', where: sql`read_at < ${at(cutoffs.readNotifications)}` },
   ];
   if (cutoffs.audit) {
     targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });
