@@ -13657,7 +13657,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque: the `nextCursor` of the previous page, passed back unchanged. Do not build or parse it; a cursor the server did not issue is refused with 400.
-                 * @example MDE5YWU4ZjItMzQ1Ni03ODlhLWJjZGUtZjAxMjM0NTY3ODlh
+                 * @example MjAyNi0xMi0wMVQwOTozMDowMC4wMDBaXzAxOWFlOGYyLTM0NTYtNzg5YS1iY2RlLWYwMTIzNDU2Nzg5YQ
                  */
                 cursor?: string;
             };

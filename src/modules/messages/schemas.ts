@@ -82,5 +82,23 @@ export const MarkThreadReadInput = Type.Object(
   { additionalProperties: false, title: 'MarkThreadReadInput' },
 );
 
-export const ThreadListQuery = Type.Object(PageQueryFields, { additionalProperties: false });
+/** The thread list pages on (lastActivityAt, id): its cursor carries both, so its example differs. */
+export const ThreadListQuery = Type.Object(
+  {
+    ...PageQueryFields,
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[A-Za-z0-9_-]+$',
+        description:
+          'Opaque: the `nextCursor` of the previous page, passed back unchanged. Do not build or parse it; a cursor the server did not issue is refused with 400.',
+        examples: [
+          'MjAyNi0xMi0wMVQwOTozMDowMC4wMDBaXzAxOWFlOGYyLTM0NTYtNzg5YS1iY2RlLWYwMTIzNDU2Nzg5YQ',
+        ],
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 export const MessageListQuery = Type.Object(PageQueryFields, { additionalProperties: false });
