@@ -29,6 +29,8 @@ const OWNERS: Record<string, string> = {
   idempotencyKeys: 'kernel/idempotency.ts',
   notifications: 'modules/notifications/',
   notificationSettings: 'modules/notifications/',
+  reviews: 'modules/reviews/',
+  providerRatings: 'modules/reviews/',
 };
 
 const SRC = path.resolve('src');

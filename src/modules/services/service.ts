@@ -26,6 +26,8 @@ export interface ServiceWithdrawal {
 export interface ServicesServiceDeps {
   db: Db;
   withdrawn?: ServiceWithdrawal;
+  /** What a new service of an unrated provider ranks at (RATING_PRIOR_MEAN). */
+  ratingPriorMean?: number;
 }
 
 const missing = () => notFound('No such service.');
@@ -50,7 +52,12 @@ export class ServicesService {
   }
 
   create(providerId: string, input: ServiceInput): Promise<ServiceRow> {
-    return insertService(this.deps.db, providerId, serviceValues(input));
+    return insertService(
+      this.deps.db,
+      providerId,
+      serviceValues(input),
+      this.deps.ratingPriorMean ?? 3.5,
+    );
   }
 
   /** PUT: every field; a price left out becomes null. */
