@@ -118,30 +118,30 @@ export async function addToRating(
   delta: { count: number; sum: number },
   prior: RatingPrior,
 ): Promise<RatingSummaryRow> {
-  const m = prior.priorMean;
-  const c = prior.priorWeight;
-  const result = (await tx.execute(sql`
-    insert into ${providerRatings} (provider_id, count, sum, average, bayesian, updated_at)
-    values (
-      ${providerId}, ${delta.count}, ${delta.sum},
-      case when ${delta.count}::int > 0 then ${delta.sum}::float8 / ${delta.count}::int end,
-      case when ${c}::float8 + ${delta.count}::int > 0
-        then (${c}::float8 * ${m}::float8 + ${delta.sum}::int) / (${c}::float8 + ${delta.count}::int)
-        else ${m}::float8 end,
-      now()
-    )
-    on conflict (provider_id) do update set
-      count = ${providerRatings.count} + excluded.count,
-      sum = ${providerRatings.sum} + excluded.sum,
-      average = case when ${providerRatings.count} + excluded.count > 0
-        then (${providerRatings.sum} + excluded.sum)::float8 / (${providerRatings.count} + excluded.count) end,
-      bayesian = case when ${c}::float8 + ${providerRatings.count} + excluded.count > 0
-        then (${c}::float8 * ${m}::float8 + ${providerRatings.sum} + excluded.sum)
-          / (${c}::float8 + ${providerRatings.count} + excluded.count)
-        else ${m}::float8 end,
-      updated_at = now()
-    returning count, average, bayesian
-  `)) as unknown as { rows: RatingSummaryRow[] };
+  const m = sql`${prior.priorMean}::float8`;
+  const c = sql`${prior.priorWeight}::float8`;
+  const count = sql`(${providerRatings.count} + ${delta.count}::int)`;
+  const sum = sql`(${providerRatings.sum} + ${delta.sum}::int)`;
+  const set = sql`
+      count = ${count},
+      sum = ${sum},
+      average = case when ${count} > 0 then ${sum}::float8 / ${count} end,
+      bayesian = case when ${c} + ${count} > 0 then (${c} * ${m} + ${sum}) / (${c} + ${count}) else ${m} end,
+      updated_at = now()`;
+  // A removal always finds the row its publication made; an addition may be the first. (CHECK
+  // constraints apply to an upsert's proposed row, so a negative one cannot go through INSERT.)
+  const result = (await tx.execute(
+    delta.count < 0
+      ? sql`update ${providerRatings} set ${set}
+             where ${providerRatings.providerId} = ${providerId}
+         returning count, average, bayesian`
+      : sql`insert into ${providerRatings} (provider_id, count, sum, average, bayesian)
+            values (${providerId}, ${delta.count}::int, ${delta.sum}::int,
+                    ${delta.sum}::float8 / ${delta.count}::int,
+                    (${c} * ${m} + ${delta.sum}::int) / (${c} + ${delta.count}::int))
+            on conflict (provider_id) do update set ${set}
+            returning count, average, bayesian`,
+  )) as unknown as { rows: RatingSummaryRow[] };
   const row = result.rows[0];
   if (!row) throw new Error('upsert returned no row');
   return { count: Number(row.count), average: row.average, bayesian: Number(row.bayesian) };
