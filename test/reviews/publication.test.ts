@@ -31,8 +31,9 @@ describe('publication by the timer, 14 days after confirmation', () => {
   it('publishes a lone review at the deadline, counts it and tells its subject, once', async () => {
     const { owner, pro, bookingId } = await confirmed(t);
     t.clock.advance(3 * DAY_SECONDS);
-    const id = (await review(t, await fresh(t, owner), bookingId, { rating: 4, text: 'Ok.' })).json()
-      .id;
+    const id = (
+      await review(t, await fresh(t, owner), bookingId, { rating: 4, text: 'Ok.' })
+    ).json().id;
 
     await advance(11 * DAY_SECONDS - 60);
     expect(await state(id)).toBeNull();
@@ -157,7 +158,10 @@ describe('aggregates', () => {
       },
     });
     expect(res.statusCode, res.body).toBe(201);
-    expect(await serviceRating(t, res.json().id)).toMatchObject({ rating_count: 1, rating_average: 5 });
+    expect(await serviceRating(t, res.json().id)).toMatchObject({
+      rating_count: 1,
+      rating_average: 5,
+    });
     const other = (await confirmed(t)).pro;
     expect(Number((await serviceRating(t, other.serviceId))?.rating_bayes)).toBe(3);
   });

@@ -10,19 +10,23 @@ afterAll(() => t.close());
 
 describe('POST /bookings/{id}/review refuses', () => {
   it.each([
-    [{ rating: 0, text: 'x' }, '/body/rating'],
-    [{ rating: 6, text: 'x' }, '/body/rating'],
-    [{ rating: 3.5, text: 'x' }, '/body/rating'],
-    [{ rating: '5', text: 'x' }, '/body/rating'],
-    [{ rating: 5, text: '' }, '/body/text'],
-    [{ rating: 5, text: '   ' }, '/body/text'],
-    [{ rating: 5, text: 'a'.repeat(2001) }, '/body/text'],
-    [{ rating: 5, text: 'bell\u0007' }, '/body/text'],
-    [{ rating: 5 }, '/body'],
-    [{ rating: 5, text: 'ok', extra: 1 }, '/body'],
-  ])('%j: 400 at %s', async (payload, path) => {
+    ['rating 0', { rating: 0, text: 'x' }, '/body/rating'],
+    ['rating 6', { rating: 6, text: 'x' }, '/body/rating'],
+    ['rating 3.5', { rating: 3.5, text: 'x' }, '/body/rating'],
+    ['rating as text', { rating: '5', text: 'x' }, '/body/rating'],
+    ['empty text', { rating: 5, text: '' }, '/body/text'],
+    ['blank text', { rating: 5, text: '   ' }, '/body/text'],
+    ['2,001 characters', { rating: 5, text: 'a'.repeat(2001) }, '/body/text'],
+    ['a control character', { rating: 5, text: 'bell\u0007' }, '/body/text'],
+    ['no text', { rating: 5 }, '/body'],
+    ['an unknown field', { rating: 5, text: 'ok', extra: 1 }, '/body'],
+  ])('%s: 400', async (_name, payload, path) => {
     const { owner, bookingId } = await confirmed(t);
-    const problem = expectProblem(await review(t, owner, bookingId, payload), 400, 'validation_failed');
+    const problem = expectProblem(
+      await review(t, owner, bookingId, payload),
+      400,
+      'validation_failed',
+    );
     expect(JSON.stringify(problem.errors)).toContain(path);
   });
 
@@ -58,11 +62,7 @@ describe('POST /bookings/{id}/review refuses', () => {
 
   it('an unknown booking: 404', async () => {
     const user = await loginAs(t, ['homeowner']);
-    expectProblem(
-      await review(t, user, '00000000-0000-4000-8000-000000000000'),
-      404,
-      'not_found',
-    );
+    expectProblem(await review(t, user, '00000000-0000-4000-8000-000000000000'), 404, 'not_found');
   });
 });
 

@@ -114,7 +114,10 @@ describe('who may', () => {
       payload: { reason: 'Personal data in the text' },
     });
     expect(hidden.statusCode, hidden.body).toBe(200);
-    expect(hidden.json()).toMatchObject({ state: 'hidden', hiddenReason: 'Personal data in the text' });
+    expect(hidden.json()).toMatchObject({
+      state: 'hidden',
+      hiddenReason: 'Personal data in the text',
+    });
     const publicList = await get(t, admin, `/providers/${pro.id}/reviews`);
     expect(publicList.json().items).toEqual([]);
     const own = await get(t, owner, '/homeowners/reviews?about=by-me');

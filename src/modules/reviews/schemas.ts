@@ -9,7 +9,10 @@ export const REVIEW_TEXT_MAX = 2000;
 export const ReviewInput = Type.Object(
   {
     rating: Type.Integer({ minimum: 1, maximum: 5, description: 'Stars, 1 to 5' }),
-    text: Paragraph(REVIEW_TEXT_MAX, 'How it went; line breaks allowed, no other control characters'),
+    text: Paragraph(
+      REVIEW_TEXT_MAX,
+      'How it went; line breaks allowed, no other control characters',
+    ),
   },
   {
     additionalProperties: false,

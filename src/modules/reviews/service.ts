@@ -99,7 +99,9 @@ export class ReviewsService {
               : undefined;
         if (!booking || !role) throw notFound('No such booking.');
         if (booking.state !== 'confirmed') {
-          throw invalidState(`The booking is ${booking.state}: only a confirmed booking is reviewed.`);
+          throw invalidState(
+            `The booking is ${booking.state}: only a confirmed booking is reviewed.`,
+          );
         }
         const existing = await reviewsOfBooking(tx, bookingId);
         if (existing.some((review) => review.authorRole === role)) throw reviewExists();

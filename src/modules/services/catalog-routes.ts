@@ -26,8 +26,15 @@ const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogReader }> = asy
       },
     },
     async (request) => {
-      const { category, postalCode, q, minRating, sort = 'newest', limit = 20, cursor } =
-        request.query;
+      const {
+        category,
+        postalCode,
+        q,
+        minRating,
+        sort = 'newest',
+        limit = 20,
+        cursor,
+      } = request.query;
       const position = decodeCatalogCursor(cursor, sort);
       const rows = await catalog.list({
         category,
@@ -76,7 +83,10 @@ function decodeCatalogCursor(
       { path: '/querystring/cursor', message: 'is not a valid cursor for this sort' },
     ]);
   }
-  return { after: decodeCursor(Buffer.from(id ?? '', 'utf8').toString('base64url')), afterKey: value };
+  return {
+    after: decodeCursor(Buffer.from(id ?? '', 'utf8').toString('base64url')),
+    afterKey: value,
+  };
 }
 
 export default catalogRoutes;

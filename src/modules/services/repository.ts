@@ -20,7 +20,14 @@ export type ServiceRow = Omit<
 /** What a provider writes; id, provider and timestamps are the server's. */
 export type ServiceValues = Omit<
   typeof services.$inferInsert,
-  'id' | 'providerId' | 'search' | 'createdAt' | 'updatedAt' | 'ratingBayes' | 'ratingCount' | 'ratingAverage'
+  | 'id'
+  | 'providerId'
+  | 'search'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'ratingBayes'
+  | 'ratingCount'
+  | 'ratingAverage'
 >;
 
 /** `nulls last` matches the indexes' (id desc nulls last), so they serve the order. */

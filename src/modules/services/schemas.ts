@@ -1,8 +1,8 @@
 import { type Static, Type } from 'typebox';
-import { CATALOG_SORTS } from './catalog.js';
 import { PRICING_MODELS, SERVICE_CATEGORIES } from '../../db/schema.js';
 import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
 import { Line, Nullable, Paragraph, PostalCode } from '../../lib/text.js';
+import { CATALOG_SORTS } from './catalog.js';
 import { CURRENCY_CODES } from './currencies.js';
 
 export const PRICE_CENTS_MAX = 100_000_000;
