@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import {
@@ -185,7 +185,7 @@ export async function activeServicesOf(db: Db, providerId: string) {
     })
     .from(services)
     .where(and(eq(services.providerId, providerId), sql`${services.isActive}`))
-    .orderBy(desc(services.id))
+    .orderBy(sql`${services.id} desc nulls last`)
     .limit(PROFILE_SERVICES_MAX);
 }
 
@@ -209,14 +209,17 @@ export interface ReviewPageFilter {
 }
 
 function withNames(db: Db, conditions: SQL[], limit: number) {
-  return db
-    .select(reviewColumns)
-    .from(reviews)
-    .leftJoin(author, eq(author.id, reviews.authorId))
-    .leftJoin(subject, eq(subject.id, reviews.subjectId))
-    .where(and(...conditions))
-    .orderBy(desc(reviews.id))
-    .limit(limit);
+  return (
+    db
+      .select(reviewColumns)
+      .from(reviews)
+      .leftJoin(author, eq(author.id, reviews.authorId))
+      .leftJoin(subject, eq(subject.id, reviews.subjectId))
+      .where(and(...conditions))
+      // `nulls last` as the indexes have it (id desc nulls last), so they hand out the order.
+      .orderBy(sql`${reviews.id} desc nulls last`)
+      .limit(limit)
+  );
 }
 
 /**
