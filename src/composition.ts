@@ -28,6 +28,9 @@ import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
 import adminRoutes from './modules/rbac/routes.js';
 import { AdminService } from './modules/rbac/service.js';
 import retention from './modules/retention/plugin.js';
+import reviewsRoutes from './modules/reviews/routes.js';
+import { ReviewsService } from './modules/reviews/service.js';
+import reviewsTimers from './modules/reviews/timers.js';
 import { CatalogReader } from './modules/services/catalog.js';
 import catalogRoutes from './modules/services/catalog-routes.js';
 import servicesRoutes from './modules/services/routes.js';
@@ -56,6 +59,7 @@ export interface Services {
   messages: MessagesService;
   notifications: NotificationsService;
   properties: PropertiesService;
+  reviews: ReviewsService;
   services: ServicesService;
 }
 
@@ -173,8 +177,17 @@ export function buildServices(
     messages,
     notifications,
     properties: new PropertiesService({ db, clock }),
+    reviews: new ReviewsService({
+      db,
+      clock,
+      logger,
+      jobs: app.jobs,
+      notifications,
+      prior: config.ratings,
+    }),
     services: new ServicesService({
       db,
+      ratingPriorMean: config.ratings.priorMean,
       // Deactivating or deleting a service withdraws the marketplace's live quotes on it.
       withdrawn: {
         run: (tx, serviceId) => marketplace.serviceWithdrawn(tx, serviceId),
@@ -189,6 +202,7 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(bootstrapAdmin, { hasher: services.passwords });
   await app.register(retention);
   await app.register(marketplaceTimers, { marketplace: services.marketplace });
+  await app.register(reviewsTimers, { reviews: services.reviews });
 
   await app.register(healthRoutes);
   await app.register(publicAuthRoutes, { auth: services.auth });
@@ -208,6 +222,7 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(requestRoutes, { marketplace: services.marketplace });
   await app.register(bookingRoutes, { marketplace: services.marketplace });
   await app.register(messagesRoutes, { messages: services.messages });
+  await app.register(reviewsRoutes, { reviews: services.reviews });
   await app.register(notificationsRoutes, { notifications: services.notifications });
   // Open streams would hold the server's close forever: end them first (clients reconnect).
   app.addHook('preClose', async () => {

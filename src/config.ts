@@ -48,6 +48,13 @@ export interface NotificationsConfig {
   maxStreamsPerUser: number;
 }
 
+export interface RatingsConfig {
+  /** The Bayesian average's prior: the mean a provider starts from… */
+  priorMean: number;
+  /** …and how many reviews' worth of weight it has. */
+  priorWeight: number;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -100,6 +107,7 @@ export interface Config {
   dbPoolMax: number;
   retention: RetentionConfig;
   notifications: NotificationsConfig;
+  ratings: RatingsConfig;
 }
 
 export class ConfigError extends Error {
@@ -367,6 +375,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
       heartbeatMs: env.NOTIFICATIONS_HEARTBEAT_MS,
       maxStreamsPerUser: env.NOTIFICATIONS_MAX_STREAMS_PER_USER,
     },
+    ratings: { priorMean: env.RATING_PRIOR_MEAN, priorWeight: env.RATING_PRIOR_WEIGHT },
   };
   return deepFreeze(config);
 }

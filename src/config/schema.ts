@@ -76,6 +76,8 @@ export const EnvSchema = Type.Object({
   NOTIFICATION_RETENTION_DAYS: int(90, 1, 3650),
   NOTIFICATIONS_HEARTBEAT_MS: int(25_000, 50, 300_000),
   NOTIFICATIONS_MAX_STREAMS_PER_USER: int(5, 1, 100),
+  RATING_PRIOR_MEAN: Type.Number({ default: 3.5, minimum: 1, maximum: 5 }),
+  RATING_PRIOR_WEIGHT: Type.Number({ default: 5, minimum: 0, maximum: 1000 }),
 });
 
 export type Env = Static<typeof EnvSchema>;

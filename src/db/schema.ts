@@ -5,6 +5,7 @@ import {
   check,
   customType,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -458,6 +459,15 @@ export const services = pgTable(
     currency: text('currency').notNull().default('USD'),
     postalCodes: text('postal_codes').array().notNull(),
     isActive: boolean('is_active').notNull().default(true),
+    /**
+     * The provider's rating, copied from provider_ratings whenever it changes (reviews module,
+     * in the transaction of the publication or the hiding) so that the catalog's sort and filter
+     * read one index of this table: the Bayesian average (the prior mean while unrated), the
+     * count and the plain average (null while unrated).
+     */
+    ratingBayes: doublePrecision('rating_bayes').notNull().default(3.5),
+    ratingCount: integer('rating_count').notNull().default(0),
+    ratingAverage: doublePrecision('rating_average'),
     /** Full-text search document for the catalog's `q`; the 'simple' config keeps it language-neutral. */
     search: tsvector('search').generatedAlwaysAs(
       sql`to_tsvector('simple', title || ' ' || description)`,
@@ -469,6 +479,17 @@ export const services = pgTable(
     index('services_provider_idx').on(t.providerId, t.id.desc()),
     index('services_catalog_idx').on(t.id.desc()).where(sql`${t.isActive}`),
     index('services_catalog_category_idx').on(t.category, t.id.desc()).where(sql`${t.isActive}`),
+    // The catalog's other orders (sort=rating|relevance, sort=price) and its minRating filter:
+    // each a keyset range of one partial index; the cursor carries the sort key and the id.
+    index('services_catalog_rating_idx')
+      .on(t.ratingBayes.desc(), t.id.desc())
+      .where(sql`${t.isActive}`),
+    index('services_catalog_price_idx')
+      .on(sql`coalesce(${t.priceCents}, 2147483647)`, t.id)
+      .where(sql`${t.isActive}`),
+    index('services_catalog_min_rating_idx')
+      .on(t.ratingAverage.desc(), t.id.desc())
+      .where(sql`${t.isActive} and ${t.ratingAverage} is not null`),
     index('services_postal_codes_idx').using('gin', t.postalCodes),
     index('services_search_idx').using('gin', t.search),
     check(
@@ -628,6 +649,8 @@ export const bookings = pgTable(
     cancelReason: text('cancel_reason'),
     lateCancellation: boolean('late_cancellation').notNull().default(false),
     completedAt: tstz('completed_at'),
+    /** When it reached `confirmed` (by the homeowner or the timer): the review window starts. */
+    confirmedAt: tstz('confirmed_at'),
     disputeReason: text('dispute_reason'),
     resolution: text('resolution'),
     ...timestamps,
@@ -793,4 +816,70 @@ export const messages = pgTable(
     createdAt: tstz('created_at').notNull().defaultNow(),
   },
   (t) => [index('messages_thread_idx').on(t.threadId, t.id.desc())],
+);
+
+/*
+ * Reviews and ratings (issue 17). One review per party of a confirmed booking, hidden from
+ * everyone but its author until published: when both parties have reviewed, or 14 days after
+ * confirmation (the `reviews.publish` timer). People are `set null` on delete: a deleted
+ * account's reviews stay, shown as written by "former user".
+ */
+export const REVIEW_AUTHOR_ROLES = ['homeowner', 'provider'] as const;
+export type ReviewAuthorRole = (typeof REVIEW_AUTHOR_ROLES)[number];
+
+export const reviews = pgTable(
+  'reviews',
+  {
+    id: id(),
+    bookingId: uuid('booking_id')
+      .notNull()
+      .references(() => bookings.id),
+    /** Which party wrote it; the other one is its subject. */
+    authorRole: text('author_role').$type<ReviewAuthorRole>().notNull(),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    subjectId: uuid('subject_id').references(() => users.id, { onDelete: 'set null' }),
+    rating: smallint('rating').notNull(),
+    text: text('text').notNull(),
+    /** Null while blind; set once by the second review or the timer. */
+    publishedAt: tstz('published_at'),
+    /** The reviewed provider's one public reply (homeowner-authored reviews only). */
+    reply: text('reply'),
+    repliedAt: tstz('replied_at'),
+    hiddenAt: tstz('hidden_at'),
+    hiddenReason: text('hidden_reason'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // Each party once per booking: the backstop under the service's check.
+    uniqueIndex('reviews_booking_author_key').on(t.bookingId, t.authorRole),
+    // The reviews about someone, as others see them: published, not hidden, newest first.
+    index('reviews_subject_public_idx')
+      .on(t.subjectId, t.authorRole, t.id.desc())
+      .where(sql`${t.publishedAt} is not null and ${t.hiddenAt} is null`),
+    // The reviews someone wrote, in either role.
+    index('reviews_author_idx').on(t.authorId, t.authorRole, t.id.desc()),
+    check('reviews_rating', sql`${t.rating} between 1 and 5`),
+    check('reviews_author_role', sql`${t.authorRole} in (${inList(REVIEW_AUTHOR_ROLES)})`),
+    check('reviews_reply_pair', sql`(${t.reply} is null) = (${t.repliedAt} is null)`),
+  ],
+);
+
+/**
+ * Each provider's rating over the published, visible reviews homeowners wrote about them: kept
+ * in the transaction that publishes or hides a review, never recomputed on read. `bayesian` is
+ * (C·m + sum) / (C + count) with the prior mean m and weight C of the configuration at the time.
+ */
+export const providerRatings = pgTable(
+  'provider_ratings',
+  {
+    providerId: uuid('provider_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    count: integer('count').notNull().default(0),
+    sum: integer('sum').notNull().default(0),
+    average: doublePrecision('average'),
+    bayesian: doublePrecision('bayesian').notNull(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('provider_ratings_count', sql`${t.count} >= 0 and ${t.sum} >= 0`)],
 );

@@ -18,6 +18,9 @@ export interface SeedOutcome {
  * (by email) is left alone with whatever it holds now, so a second run adds nothing and a demo
  * account the developer changed keeps its changes.
  */
+/** Demo providers have no reviews: their services rank at the default prior mean. */
+const DEMO_RATING_PRIOR = 3.5;
+
 export async function seedDemoData(db: Db, hasher: PasswordHasher): Promise<SeedOutcome> {
   const passwordHash = await hasher.hash(DEMO_PASSWORD);
   const created: string[] = [];
@@ -33,10 +36,12 @@ export async function seedDemoData(db: Db, hasher: PasswordHasher): Promise<Seed
       await grantRole(tx, user.id, demo.role);
       for (const property of demo.properties ?? []) await insertProperty(tx, user.id, property);
       for (const service of demo.services ?? []) {
-        await insertService(tx, user.id, {
-          ...service,
-          postalCodes: service.postalCodes.map(normalisePostalCode),
-        });
+        await insertService(
+          tx,
+          user.id,
+          { ...service, postalCodes: service.postalCodes.map(normalisePostalCode) },
+          DEMO_RATING_PRIOR,
+        );
       }
       return true;
     });

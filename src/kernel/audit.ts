@@ -39,7 +39,9 @@ export type AuditType =
   // The marketplace: one type per transition (src/modules/marketplace/transitions.ts).
   | `request.${string}`
   | `quote.${string}`
-  | `booking.${string}`;
+  | `booking.${string}`
+  // Reviews: an admin hid one (src/modules/reviews).
+  | 'review.hidden';
 
 export interface AuditEntry {
   type: AuditType;

@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'quote_expired'
   | 'request_closed'
   | 'precondition_failed'
+  | 'review_exists'
+  | 'review_window_closed'
+  | 'reply_exists'
   | 'idempotency_key_in_use'
   | 'idempotency_key_reused'
   | 'payload_too_large'
@@ -65,6 +68,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   quote_expired: 'Quote expired',
   request_closed: 'Request closed',
   precondition_failed: 'Precondition failed',
+  review_exists: 'Review exists',
+  review_window_closed: 'Review window closed',
+  reply_exists: 'Reply exists',
   idempotency_key_in_use: 'Idempotency key in use',
   idempotency_key_reused: 'Idempotency key reused',
   payload_too_large: 'Payload too large',
@@ -148,6 +154,12 @@ export const quoteExpired = (detail = 'The quote has expired.') =>
   new AppError(409, 'quote_expired', detail);
 export const requestClosed = (detail = 'The request is no longer open.') =>
   new AppError(409, 'request_closed', detail);
+export const reviewExists = (detail = 'You have already reviewed this booking.') =>
+  new AppError(409, 'review_exists', detail);
+export const reviewWindowClosed = (detail: string) =>
+  new AppError(409, 'review_window_closed', detail);
+export const replyExists = (detail = 'The review already has a reply.') =>
+  new AppError(409, 'reply_exists', detail);
 export function rateLimited(retryAfterMs: number, detail: string): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return new AppError(429, 'rate_limited', detail, undefined, { 'retry-after': String(seconds) });

@@ -34,6 +34,10 @@ export const TAGS = [
     name: 'notifications',
     description: 'The signed-in user’s notifications: the list, the live stream, mail settings',
   },
+  {
+    name: 'reviews',
+    description: 'Reviews of confirmed bookings, provider ratings and public provider profiles',
+  },
   { name: 'admin', description: 'User, role and audit administration' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
   {

@@ -32,6 +32,8 @@ const OWNERS: Record<string, string> = {
   messageThreads: 'modules/messages/',
   threadMembers: 'modules/messages/',
   messages: 'modules/messages/',
+  reviews: 'modules/reviews/',
+  providerRatings: 'modules/reviews/',
 };
 
 const SRC = path.resolve('src');

@@ -172,9 +172,20 @@ export const CONTRACT: Record<string, ContractRow> = {
   'POST /bookings/{id}/cancel': row('bookings:write', 400),
   'POST /bookings/{id}/dispute': row('bookings:write', 400),
 
+  // Reviews (issue 17): a party reviews its confirmed booking (a stranger's is 404); the
+  // reviewed provider replies; everyone who browses the catalog reads a provider's profile and
+  // published reviews (a random id is no provider: 404); one's own lists need reviews:read.
+  'POST /bookings/{id}/review': row('reviews:write', 400),
+  'POST /reviews/{id}/reply': row('reviews:write', 400),
+  'GET /providers/{id}': row('catalog:read', 404),
+  'GET /providers/{id}/reviews': row('catalog:read', 404),
+  'GET /homeowners/reviews': row('reviews:read', 200),
+  'GET /service-providers/reviews': row('reviews:read', 200),
+
   // Administration
   'GET /admin/bookings': row('bookings:manage', 200),
   'POST /admin/bookings/{id}/resolve': sensitive('bookings:manage', 400),
+  'POST /admin/reviews/{id}/hide': sensitive('reviews:manage', 400),
   'GET /admin/users': row('users:read', 200),
   'GET /admin/users/{id}': row('users:read', 404),
   'PATCH /admin/users/{id}': sensitive('users:manage', 400),

@@ -31,7 +31,7 @@ describe('GET /services validates its query string', () => {
     ['a cursor with foreign characters', { cursor: 'a+b/c=' }, '/querystring/cursor'],
     ['a cursor that decodes to no id', { cursor: 'bm90LWFuLWlk' }, '/querystring/cursor'],
     ['a cursor over 200 characters', { cursor: 'a'.repeat(201) }, '/querystring/cursor'],
-    ['an unknown parameter', { sort: 'price' }, '/querystring/sort'],
+    ['an unknown parameter', { order: 'price' }, '/querystring/order'],
     ['a provider filter nobody offered', { providerId: 'x' }, '/querystring/providerId'],
   ])('%s: 400', async (_case, query, path) => {
     const res = await t.app.inject({ method: 'GET', url: CATALOG, headers: viewer.headers, query });

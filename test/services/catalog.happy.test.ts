@@ -93,7 +93,8 @@ describe('GET /services', () => {
     ]);
     expect(page.nextCursor).toBeNull();
     const leak = page.items.find((item) => item.id === s.leak!.id)!;
-    expect(Object.keys(leak).sort()).toEqual([...SERVICE_KEYS, 'provider'].sort());
+    expect(Object.keys(leak).sort()).toEqual([...SERVICE_KEYS, 'provider', 'rating'].sort());
+    expect((leak as unknown as { rating: unknown }).rating).toEqual({ count: 0, average: null });
     expect(leak).toMatchObject({
       title: 'Leak repair',
       providerId: plumber.id,

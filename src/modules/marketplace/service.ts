@@ -546,6 +546,8 @@ export class MarketplaceService {
     } else {
       const stamps = {
         ...(transition.effects.includes('stamp-completion') && { completedAt: act.now }),
+        // The review window (modules/reviews) runs from here, however the booking got confirmed.
+        ...(transition.to === 'confirmed' && { confirmedAt: act.now }),
         ...(transition.effects.includes('flag-late-cancellation') && {
           lateCancellation: sql`${bookings.proposedStart} < ${act.now.toISOString()}::timestamptz + make_interval(hours => ${LATE_CANCELLATION_HOURS})`,
         }),

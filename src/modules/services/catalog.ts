@@ -1,10 +1,26 @@
-import { and, desc, eq, lt, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { type ServiceCategory, serviceAreas, services, users } from '../../db/schema.js';
 import { newestFirst, serviceColumns } from './repository.js';
 
+/**
+ * The catalog's orders: `newest` (the default), `rating` by the provider's Bayesian average,
+ * `relevance` (today the same ranking as `rating`: the Bayesian average, then newest), `price`
+ * from the lowest amount (quote-priced services last).
+ */
+export const CATALOG_SORTS = ['relevance', 'rating', 'price', 'newest'] as const;
+export type CatalogSort = (typeof CATALOG_SORTS)[number];
+/** Quote-priced services (no price) sort after every priced one: the index's expression. */
+const PRICE_LAST = 2147483647;
+const priceKey = sql<number>`coalesce(${services.priceCents}, ${sql.raw(String(PRICE_LAST))})`;
+
 export interface CatalogFilter {
   category?: ServiceCategory;
+  sort?: CatalogSort;
+  /** Providers whose average rating is at least this (unrated ones are left out). */
+  minRating?: number;
+  /** The sort key of the last service of the previous page (sort rating, relevance, price). */
+  afterKey?: number;
   /** Normalised as stored (see normalisePostalCode). */
   postalCode?: string;
   /** Free text; every word must appear in the title or description. */
@@ -15,12 +31,23 @@ export interface CatalogFilter {
 }
 
 /** A filter whose values are either given or left as placeholders of a prepared statement. */
-type Parameters = { [K in keyof Omit<CatalogFilter, 'limit'>]: CatalogFilter[K] | Placeholder } & {
+type Parameters = {
+  [K in keyof Omit<CatalogFilter, 'limit' | 'sort'>]: CatalogFilter[K] | Placeholder;
+} & {
   /** Written into the SQL as a literal, never a parameter: see CatalogReader. */
   limit: number;
+  /** Chooses the statement, never a parameter. */
+  sort?: CatalogSort;
 };
 
-const columns = { ...serviceColumns, provider: { id: users.id, fullName: users.fullName } };
+const columns = {
+  ...serviceColumns,
+  provider: { id: users.id, fullName: users.fullName },
+  rating: {
+    count: services.ratingCount,
+    average: sql<number | null>`round(${services.ratingAverage}::numeric, 2)::float8`,
+  },
+};
 const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActive}`);
 
 /**
@@ -33,16 +60,20 @@ const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActi
  * Every value is a bound parameter; plainto_tsquery reads operators in `q` as plain text.
  */
 export function catalogQuery(db: Db, filter: Parameters) {
+  const sort = filter.sort ?? 'newest';
   const conditions: SQL[] = [sql`${services.isActive}`];
   if (filter.q) {
     conditions.push(sql`${services.search} @@ plainto_tsquery('simple', ${filter.q})`);
   }
-  if (filter.postalCode) {
+  if (filter.minRating !== undefined) {
+    conditions.push(gte(services.ratingAverage, sql`${filter.minRating}::float8`));
+  }
+  if (sort === 'newest' && filter.postalCode) {
     conditions.push(eq(serviceAreas.postalCode, filter.postalCode));
     if (filter.category) conditions.push(eq(serviceAreas.category, filter.category));
     if (filter.after) conditions.push(lt(serviceAreas.serviceId, filter.after));
     return db
-      .select(columns)
+      .select({ ...columns, sortKey: sql<null>`null` })
       .from(serviceAreas)
       .innerJoin(services, eq(services.id, serviceAreas.serviceId))
       .innerJoin(users, activeProvider)
@@ -50,22 +81,67 @@ export function catalogQuery(db: Db, filter: Parameters) {
       .orderBy(desc(serviceAreas.serviceId))
       .limit(literal(filter.limit));
   }
-  if (filter.category) conditions.push(eq(services.category, filter.category));
-  if (filter.after) conditions.push(lt(services.id, filter.after));
-  return db
-    .select(columns)
+  const areas = filter.postalCode
+    ? and(
+        eq(serviceAreas.serviceId, services.id),
+        eq(serviceAreas.postalCode, filter.postalCode),
+        ...(filter.category ? [eq(serviceAreas.category, filter.category)] : []),
+      )
+    : undefined;
+  if (filter.category && !areas) conditions.push(eq(services.category, filter.category));
+  const order = ORDERS[sort];
+  if (filter.after) conditions.push(order.after(filter.afterKey, filter.after));
+  const query = db
+    .select({ ...columns, sortKey: order.key })
     .from(services)
     .innerJoin(users, activeProvider)
+    .$dynamic();
+  return (areas ? query.innerJoin(serviceAreas, areas) : query)
     .where(and(...conditions))
-    .orderBy(newestFirst)
+    .orderBy(...order.by)
     .limit(literal(filter.limit));
 }
+
+type Value = number | string | Placeholder | undefined;
+
+/**
+ * Each order: the key a cursor carries, the ORDER BY an index of services hands out as it is
+ * (services_catalog_idx, services_catalog_rating_idx, services_catalog_price_idx) and the keyset
+ * condition after the previous page's last row, a row comparison the index reads as a range.
+ */
+const ORDERS: Record<
+  CatalogSort,
+  { key: SQL<number | null>; by: SQL[]; after: (key: Value, id: Value) => SQL }
+> = {
+  newest: {
+    key: sql<null>`null`,
+    by: [newestFirst],
+    after: (_key, id) => sql`${services.id} < ${id}`,
+  },
+  rating: {
+    key: sql<number>`${services.ratingBayes}`,
+    by: [sql`${services.ratingBayes} desc nulls last`, newestFirst],
+    after: (key, id) =>
+      sql`(${services.ratingBayes}, ${services.id}) < (${key}::float8, ${id}::uuid)`,
+  },
+  relevance: {
+    key: sql<number>`${services.ratingBayes}`,
+    by: [sql`${services.ratingBayes} desc nulls last`, newestFirst],
+    after: (key, id) =>
+      sql`(${services.ratingBayes}, ${services.id}) < (${key}::float8, ${id}::uuid)`,
+  },
+  price: {
+    key: priceKey,
+    by: [sql`${priceKey} asc`, sql`${services.id} asc`],
+    after: (key, id) => sql`(${priceKey}, ${services.id}) > (${key}::int, ${id}::uuid)`,
+  },
+};
 
 /** Drizzle binds a numeric LIMIT as a parameter; an SQL chunk goes into the text as it is. */
 const literal = (rows: number) => sql.raw(String(Math.trunc(rows))) as unknown as number;
 
 type Prepared = ReturnType<ReturnType<typeof catalogQuery>['prepare']>;
-const FILTERS = ['category', 'postalCode', 'q', 'after'] as const;
+const FILTERS = ['category', 'postalCode', 'q', 'minRating', 'after', 'afterKey'] as const;
 /** Rows a statement fetches: a page size plus the one row that says there is more. */
 const ROW_BUCKETS = [11, 21, 51, 101];
 
@@ -93,15 +169,17 @@ export class CatalogReader {
   /** Active services of active providers: a disabled provider's services leave at once. */
   list(filter: CatalogFilter) {
     const rows = ROW_BUCKETS.find((bucket) => bucket >= filter.limit) ?? filter.limit;
-    const present = FILTERS.filter((name) => filter[name]);
-    const shape = `${present.join('_') || 'all'}_${rows}`;
+    const present = FILTERS.filter((name) => filter[name] !== undefined && filter[name] !== '');
+    const sort = filter.sort ?? 'newest';
+    const shape = `${present.join('_') || 'all'}_${rows}${sort === 'newest' ? '' : `_${sort}`}`;
     let prepared = this.#prepared.get(shape);
     if (!prepared) {
-      const parameters: Parameters = { limit: rows };
+      const parameters: Parameters = { limit: rows, sort };
       for (const name of present) Object.assign(parameters, { [name]: sql.placeholder(name) });
       prepared = catalogQuery(this.#db, parameters).prepare(`catalog_${shape}`);
       this.#prepared.set(shape, prepared);
     }
-    return prepared.execute({ ...filter });
+    const { sort: _sort, ...values } = filter;
+    return prepared.execute(values);
   }
 }

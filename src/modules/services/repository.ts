@@ -1,17 +1,34 @@
 import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { services } from '../../db/schema.js';
+import { providerRatings, services } from '../../db/schema.js';
 
-/** The public `Service`: every column but the full-text document. */
-const { search: _search, ...serviceColumns } = getTableColumns(services);
+/** The public `Service`: every column but the full-text document and the provider's rating. */
+const {
+  search: _search,
+  ratingBayes: _bayes,
+  ratingCount: _count,
+  ratingAverage: _average,
+  ...serviceColumns
+} = getTableColumns(services);
 
 export { serviceColumns };
-export type ServiceRow = Omit<typeof services.$inferSelect, 'search'>;
+export type ServiceRow = Omit<
+  typeof services.$inferSelect,
+  'search' | 'ratingBayes' | 'ratingCount' | 'ratingAverage'
+>;
 
 /** What a provider writes; id, provider and timestamps are the server's. */
 export type ServiceValues = Omit<
   typeof services.$inferInsert,
-  'id' | 'providerId' | 'search' | 'createdAt' | 'updatedAt' | 'version'
+  | 'id'
+  | 'providerId'
+  | 'search'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'version'
+  | 'ratingBayes'
+  | 'ratingCount'
+  | 'ratingAverage'
 >;
 
 /** `nulls last` matches the indexes' (id desc nulls last), so they serve the order. */
@@ -51,14 +68,27 @@ export async function findService(
   return row;
 }
 
+/**
+ * A new service starts with its provider's rating (reviews module, provider_ratings), or the
+ * prior mean while the provider has none.
+ */
 export async function insertService(
   db: Db,
   providerId: string,
   values: ServiceValues,
+  priorMean: number,
 ): Promise<ServiceRow> {
+  const rating = (column: 'bayesian' | 'count' | 'average') =>
+    sql`(select ${sql.identifier(column)} from ${providerRatings} where ${providerRatings.providerId} = ${providerId})`;
   const [row] = await db
     .insert(services)
-    .values({ ...values, providerId })
+    .values({
+      ...values,
+      providerId,
+      ratingBayes: sql`coalesce(${rating('bayesian')}, ${priorMean}::float8)`,
+      ratingCount: sql`coalesce(${rating('count')}, 0)`,
+      ratingAverage: rating('average'),
+    })
     .returning(serviceColumns);
   if (!row) throw new Error('insert returned no row');
   return row;
@@ -101,4 +131,22 @@ export async function deleteService(db: Db, providerId: string, id: string): Pro
     .where(owned(providerId, id))
     .returning({ id: services.id });
   return rows.length > 0;
+}
+
+/**
+ * The provider's rating copied onto each of their services (the catalog sorts and filters by
+ * it), in the transaction that changed it. Raw SQL: a rating is not an edit of the service, so
+ * updated_at stays.
+ */
+export async function setProviderRating(
+  tx: Db,
+  providerId: string,
+  rating: { count: number; average: number | null; bayesian: number },
+): Promise<void> {
+  await tx.execute(sql`
+    update ${services}
+       set rating_bayes = ${rating.bayesian}::float8,
+           rating_count = ${rating.count}::int,
+           rating_average = ${rating.average}::float8
+     where ${services.providerId} = ${providerId}`);
 }

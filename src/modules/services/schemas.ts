@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox';
 import { PRICING_MODELS, SERVICE_CATEGORIES } from '../../db/schema.js';
 import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
 import { Line, Nullable, Paragraph, PostalCode } from '../../lib/text.js';
+import { CATALOG_SORTS } from './catalog.js';
 import { CURRENCY_CODES } from './currencies.js';
 
 export const PRICE_CENTS_MAX = 100_000_000;
@@ -88,6 +89,17 @@ export const CatalogService = Type.Object(
       { id: Uuid, fullName: Type.String() },
       { description: 'Who offers it: a name, never contact details' },
     ),
+    rating: Type.Object(
+      {
+        count: Type.Integer({ minimum: 0 }),
+        average: Nullable(Type.Number()),
+      },
+      {
+        title: 'CatalogRating',
+        description:
+          'The provider’s rating: how many published reviews, their average to two decimals (null without any)',
+      },
+    ),
   },
   { title: 'CatalogEntry', description: 'An active service in the catalog, with who offers it' },
 );
@@ -99,6 +111,16 @@ export const CatalogQuery = Type.Object(
     category: Type.Optional(Category),
     postalCode: Type.Optional(PostalCode),
     q: Type.Optional(Line(200, 'Words that must all appear in the title or description')),
+    sort: Type.Optional(
+      Type.Enum(CATALOG_SORTS, { default: 'newest', description: 'The order; see the operation' }),
+    ),
+    minRating: Type.Optional(
+      Type.Number({
+        minimum: 1,
+        maximum: 5,
+        description: 'The provider’s average rating is at least this (1–5)',
+      }),
+    ),
     ...PageQueryFields,
   },
   { additionalProperties: false },

@@ -27,6 +27,8 @@ export interface ServiceWithdrawal {
 export interface ServicesServiceDeps {
   db: Db;
   withdrawn?: ServiceWithdrawal;
+  /** What a new service of an unrated provider ranks at (RATING_PRIOR_MEAN). */
+  ratingPriorMean?: number;
 }
 
 const missing = () => notFound('No such service.');
@@ -53,7 +55,12 @@ export class ServicesService {
   }
 
   create(providerId: string, input: ServiceInput): Promise<ServiceRow> {
-    return insertService(this.deps.db, providerId, serviceValues(input));
+    return insertService(
+      this.deps.db,
+      providerId,
+      serviceValues(input),
+      this.deps.ratingPriorMean ?? 3.5,
+    );
   }
 
   /**
