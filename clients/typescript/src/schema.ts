@@ -10582,7 +10582,10 @@ export interface operations {
                 postalCode?: string;
                 /** @description Words that must all appear in the title or description */
                 q?: string;
-                /** @description The order; see the operation */
+                /**
+                 * @description The order; see the operation
+                 * @example newest
+                 */
                 sort?: "relevance" | "rating" | "price" | "newest";
                 /** @description The provider’s average rating is at least this (1–5) */
                 minRating?: number;

@@ -112,7 +112,11 @@ export const CatalogQuery = Type.Object(
     postalCode: Type.Optional(PostalCode),
     q: Type.Optional(Line(200, 'Words that must all appear in the title or description')),
     sort: Type.Optional(
-      Type.Enum(CATALOG_SORTS, { default: 'newest', description: 'The order; see the operation' }),
+      Type.Enum(CATALOG_SORTS, {
+        default: 'newest',
+        examples: ['newest'],
+        description: 'The order; see the operation',
+      }),
     ),
     minRating: Type.Optional(
       Type.Number({
