@@ -29,6 +29,9 @@ const OWNERS: Record<string, string> = {
   idempotencyKeys: 'kernel/idempotency.ts',
   notifications: 'modules/notifications/',
   notificationSettings: 'modules/notifications/',
+  passkeys: 'modules/passkeys/',
+  passkeyChallenges: 'modules/passkeys/',
+  signInDevices: 'modules/auth/',
 };
 
 const SRC = path.resolve('src');

@@ -102,7 +102,10 @@ describe('signing in with a passkey', () => {
     const res = await t.app.inject({
       method: 'POST',
       url: '/auth/passkey/verify',
-      payload: { challengeId: options.challengeId, credential: authenticator.get(options.publicKey) },
+      payload: {
+        challengeId: options.challengeId,
+        credential: authenticator.get(options.publicKey),
+      },
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');

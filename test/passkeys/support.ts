@@ -6,7 +6,10 @@ import { SoftAuthenticator } from '../helpers/webauthn.js';
 /** The relying party every passkeys test app is configured as. */
 export const RP_ID = 'app.test';
 export const ORIGIN = 'https://app.test';
-export const WEBAUTHN_ENV = { WEBAUTHN_RP_ID: RP_ID, WEBAUTHN_ORIGINS: `${ORIGIN},https://m.app.test` };
+export const WEBAUTHN_ENV = {
+  WEBAUTHN_RP_ID: RP_ID,
+  WEBAUTHN_ORIGINS: `${ORIGIN},https://m.app.test`,
+};
 
 export const newAuthenticator = (counts = true) => new SoftAuthenticator(RP_ID, ORIGIN, counts);
 
