@@ -95,7 +95,8 @@ describe.skipIf(!haveChromium())('passkeys in a real browser', () => {
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    const body = (res.status === 204 ? {} : await res.json()) as Record<string, unknown>;
+    return { status: res.status, body };
   };
 
   /** A verified account, signed in with its password (from Node, not the browser). */

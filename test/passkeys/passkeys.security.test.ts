@@ -26,7 +26,7 @@ const audits = (userId: string, type: string) =>
     .from(auditEvents)
     .where(and(eq(auditEvents.subjectId, userId), eq(auditEvents.type, type)));
 
-const register = (user: { headers: object }, credential: unknown, name = 'Key') =>
+const register = (user: { headers: Record<string, string> }, credential: unknown, name = 'Key') =>
   t.app.inject({
     method: 'POST',
     url: '/users/me/passkeys',

@@ -44,7 +44,11 @@ export async function registerPasskey(
 export async function signInOptions(t: TestContext) {
   const res = await t.app.inject({ method: 'POST', url: '/auth/passkey/options' });
   expect(res.statusCode, res.body).toBe(200);
-  return res.json() as { challengeId: string; expiresIn: number; publicKey: { challenge: string } };
+  return res.json() as {
+    challengeId: string;
+    expiresIn: number;
+    publicKey: { challenge: string; allowCredentials?: unknown[] };
+  };
 }
 
 export function verify(t: TestContext, challengeId: string, credential: unknown, headers = {}) {
