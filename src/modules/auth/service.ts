@@ -356,7 +356,7 @@ export class AuthService {
         ? 'password and authenticator code'
         : 'password';
     const browser = (context.userAgent ?? 'unknown')
-      .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+      .replace(/\p{Cc}/gu, ' ')
       .slice(0, 160);
     const network = networkOf(context.ip);
     await this.deps.notifications.notify(tx, {
