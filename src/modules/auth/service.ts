@@ -355,9 +355,7 @@ export class AuthService {
       : assurance.amr.includes('otp')
         ? 'password and authenticator code'
         : 'password';
-    const browser = (context.userAgent ?? 'unknown')
-      .replace(/\p{Cc}/gu, ' ')
-      .slice(0, 160);
+    const browser = (context.userAgent ?? 'unknown').replace(/\p{Cc}/gu, ' ').slice(0, 160);
     const network = networkOf(context.ip);
     await this.deps.notifications.notify(tx, {
       userId,
