@@ -266,7 +266,13 @@ function parseWebAuthn(env: Env): WebAuthnConfig {
         `"${origin}" is not an origin like https://app.example.com`,
       );
     }
-    if (parsed.origin !== origin.replace(/\/$/, '')) {
+    const bare =
+      parsed.pathname === '/' &&
+      !parsed.search &&
+      !parsed.hash &&
+      !parsed.username &&
+      !parsed.password;
+    if (!bare || !origin.startsWith(`${parsed.protocol}//`)) {
       throw new ConfigError(
         'WEBAUTHN_ORIGINS',
         `"${origin}" must be a bare origin (scheme, host, port)`,
