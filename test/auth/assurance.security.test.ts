@@ -37,6 +37,7 @@ const SENSITIVE_TABLE = {
   'DELETE /admin/users/{id}/roles/{role}': 'session',
   'POST /admin/users/{id}/mfa/reset': 'session',
   'POST /admin/bookings/{id}/resolve': 'session',
+  'DELETE /users/me/passkeys/{id}': 'session',
 } as const;
 const SENSITIVE = Object.entries(SENSITIVE_TABLE)
   .filter(([, how]) => how === 'session')

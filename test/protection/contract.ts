@@ -111,9 +111,9 @@ export const CONTRACT: Record<string, ContractRow> = {
   'DELETE /users/me/mfa/totp': proven('signed-in', 400),
   'POST /auth/mfa/verify': row('credentials', 400),
   // Passkeys (issue 18). Adding one needs the password or a fresh aal2, and with TOTP on a recent
-  // step-up (the route's guard); deleting one is a change of the account's factors. Sign-in is
+  // step-up (the service's rule, 403 step_up_required: the password may stand in without TOTP); deleting one is a change of the account's factors. Sign-in is
   // public and checks its own credential (the assertion).
-  'POST /users/me/passkeys/options': sensitive('signed-in', 400),
+  'POST /users/me/passkeys/options': row('signed-in', 400),
   'POST /users/me/passkeys': row('signed-in', 400),
   'GET /users/me/passkeys': row('signed-in', 200),
   'DELETE /users/me/passkeys/{id}': sensitive('signed-in', 404),

@@ -7,6 +7,7 @@ import {
   mailOutbox,
   mfaChallenges,
   oneTimeTokens,
+  passkeyChallenges,
   refreshTokens,
   sessions,
 } from '../../src/db/schema.js';
@@ -193,6 +194,24 @@ beforeAll(async () => {
     note('idempotency_keys', row!.id, key.deleted);
   }
 
+  // Unanswered passkey challenges go once expired (answered ones were deleted as they were read).
+  for (const [hours, deleted] of [
+    [-1, true],
+    [0.5, true], // passed by the run, an hour from now
+    [2, false],
+  ] as const) {
+    const [row] = await t.app.db
+      .insert(passkeyChallenges)
+      .values({
+        purpose: 'sign_in',
+        challenge: `challenge-${hours}`,
+        createdAt: hoursAhead(hours - 0.1),
+        expiresAt: hoursAhead(hours),
+      })
+      .returning({ id: passkeyChallenges.id });
+    note('passkey_challenges', row!.id, deleted);
+  }
+
   // The audit trail has its own, longer retention.
   for (const [age, deleted] of [
     [400, true],
@@ -221,6 +240,7 @@ const TABLES = {
   mail_outbox: mailOutbox,
   jobs,
   idempotency_keys: idempotencyKeys,
+  passkey_challenges: passkeyChallenges,
   audit_events: auditEvents,
 };
 
@@ -261,6 +281,7 @@ describe('retention', () => {
       mfa_challenges: { deleted: 2, batches: 2 },
       jobs: { deleted: 2, batches: 2 },
       idempotency_keys: { deleted: 2, batches: 2 },
+      passkey_challenges: { deleted: 2, batches: 2 },
       // Five rows in batches of two: three statements.
       audit_events: { deleted: 5, batches: 3 },
     });
@@ -274,7 +295,9 @@ describe('retention', () => {
     await runRetention();
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
-    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report).map((entry) => entry.deleted)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);
     }

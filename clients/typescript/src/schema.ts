@@ -671,7 +671,7 @@ export interface paths {
         put?: never;
         /**
          * Start adding a passkey
-         * @description The options for `navigator.credentials.create()`: a discoverable credential with user verification, no attestation, your existing passkeys excluded. Needs the password, or a second factor proven in the last 10 minutes (step-up, or a passkey sign-in); with two-factor sign-in on, that fresh proof is required (403 `step_up_required`) and the password does not replace it. The challenge is bound to this session, works once and expires in 5 minutes. 409 at 10 passkeys. Step-up: for a user with two-factor sign-in, the session must have proven its second factor in the last 10 minutes (`POST /auth/step-up`), else 403 `step_up_required`.
+         * @description The options for `navigator.credentials.create()`: a discoverable credential with user verification, no attestation, your existing passkeys excluded. Needs the password, or a second factor proven in the last 10 minutes (step-up, or a passkey sign-in); with two-factor sign-in on, that fresh proof is required (403 `step_up_required`) and the password does not replace it. The challenge is bound to this session, works once and expires in 5 minutes. 409 at 10 passkeys.
          */
         post: operations["passkeyRegistrationOptions"];
         delete?: never;

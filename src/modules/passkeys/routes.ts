@@ -31,7 +31,9 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ passkeys: PasskeysServic
   app.post(
     '/users/me/passkeys/options',
     {
-      onRequest: [app.requireUser, app.requireStepUp],
+      // Not app.requireStepUp: the password may stand in for the fresh second factor when the
+      // user has no TOTP; the service applies the rule (403 step_up_required with TOTP on).
+      onRequest: app.requireUser,
       schema: {
         tags: ['passkeys'],
         summary: 'Start adding a passkey',
@@ -39,7 +41,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ passkeys: PasskeysServic
           'The options for `navigator.credentials.create()`: a discoverable credential with user verification, no attestation, your existing passkeys excluded. Needs the password, or a second factor proven in the last 10 minutes (step-up, or a passkey sign-in); with two-factor sign-in on, that fresh proof is required (403 `step_up_required`) and the password does not replace it. The challenge is bound to this session, works once and expires in 5 minutes. 409 at 10 passkeys.',
         operationId: 'passkeyRegistrationOptions',
         body: PasskeyOptionsBody,
-        response: { 200: PasskeyRegistrationOptions, ...errors(409) },
+        response: { 200: PasskeyRegistrationOptions, ...errors(403, 409) },
       },
     },
     async (request, reply) => {

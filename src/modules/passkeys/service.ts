@@ -64,19 +64,20 @@ export interface PasskeysServiceDeps {
 /** The WebAuthn user handle of an account: its UUID's 16 bytes, no name or address in it. */
 export const userHandleOf = (userId: string) => Buffer.from(userId.replace(/-/g, ''), 'hex');
 
-/** The challenge a response quotes, read from its client data (checked again by the library). */
-function quotedChallenge(clientDataJSON: string): string {
+/**
+ * The challenge a response quotes, read from its client data (checked again by the library);
+ * undefined when the client data names none, so the response answers no challenge of ours.
+ */
+function quotedChallenge(clientDataJSON: string): string | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
     if (typeof parsed?.challenge === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(parsed.challenge)) {
       return parsed.challenge;
     }
   } catch {
-    // answered below
+    // names no challenge
   }
-  throw badRequest('The credential’s client data is not valid.', [
-    { path: '/body/credential/response/clientDataJSON', message: 'is not WebAuthn client data' },
-  ]);
+  return undefined;
 }
 
 const refusedCredential = (reason: string) =>
@@ -179,7 +180,10 @@ export class PasskeysService {
   ) {
     const now = this.now();
     const challenge = quotedChallenge(credential.response.clientDataJSON);
-    if (!(await takeRegistrationChallenge(this.db, caller.id, caller.sessionId, challenge, now))) {
+    const taken =
+      challenge !== undefined &&
+      (await takeRegistrationChallenge(this.db, caller.id, caller.sessionId, challenge, now));
+    if (!taken) {
       throw invalidToken(
         'The challenge is invalid, used, expired or not this session’s: ask POST /users/me/passkeys/options again.',
       );

@@ -11,6 +11,7 @@ const TABLES = [
   'mfa_challenges',
   'jobs',
   'idempotency_keys',
+  'passkey_challenges',
   'audit_events',
 ];
 

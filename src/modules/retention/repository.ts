@@ -40,6 +40,8 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
       where: sql`state in ('done', 'failed') and finished_at < ${at(cutoffs.finished)}`,
     },
     { table: 'idempotency_keys', where: sql`expires_at < ${at(cutoffs.expired)}` },
+    // Passkey challenges are deleted as they are answered; the unanswered ones go once expired.
+    { table: 'passkey_challenges', where: sql`expires_at < ${at(cutoffs.expired)}` },
   ];
   if (cutoffs.audit) {
     targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });
