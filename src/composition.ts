@@ -22,6 +22,8 @@ import { DatabaseFanout, type Fanout, RedisFanout } from './modules/notification
 import notificationsRoutes from './modules/notifications/routes.js';
 import { NotificationsService } from './modules/notifications/service.js';
 import { accountPages } from './modules/pages/routes.js';
+import { passkeyRoutes } from './modules/passkeys/routes.js';
+import { PasskeysService } from './modules/passkeys/service.js';
 import propertiesRoutes from './modules/properties/routes.js';
 import { PropertiesService } from './modules/properties/service.js';
 import bootstrapAdmin from './modules/rbac/bootstrap-plugin.js';
@@ -51,6 +53,7 @@ export interface Services {
   passwords: PasswordHasher;
   auth: AuthService;
   mfa: MfaService;
+  passkeys: PasskeysService;
   users: UsersService;
   emailChanges: EmailChangeService;
   admin: AdminService;
@@ -152,6 +155,7 @@ export function buildServices(
       ...mailing,
       logger,
     }),
+    passkeys: new PasskeysService({ db, config, clock, hasher: passwords, auth, logger }),
     users: new UsersService({
       db,
       config,
@@ -170,6 +174,7 @@ export function buildServices(
       hasher: passwords,
       ...mailing,
       logger,
+      notifications,
     }),
     admin: new AdminService(db, clock, logger),
     catalog: new CatalogReader(db),
@@ -210,10 +215,12 @@ async function modules(app: FastifyInstance, services: Services) {
   await app.register(accountPages, { auth: services.auth, emailChanges: services.emailChanges });
   await app.register(usersRoutes, { users: services.users, emailChanges: services.emailChanges });
   await app.register(mfaRoutes, { mfa: services.mfa });
+  await app.register(passkeyRoutes, { passkeys: services.passkeys });
   await app.register(adminRoutes, {
     admin: services.admin,
     users: services.users,
     mfa: services.mfa,
+    passkeys: services.passkeys,
   });
   await app.register(mfaAdminRoutes, { mfa: services.mfa });
   await app.register(propertiesRoutes, { properties: services.properties });

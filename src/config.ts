@@ -55,6 +55,14 @@ export interface RatingsConfig {
   priorWeight: number;
 }
 
+/** Passkeys (WebAuthn): who the relying party is and which pages may run the ceremonies. */
+export interface WebAuthnConfig {
+  /** The relying-party ID: a domain every origin's host is or ends in (WEBAUTHN_RP_ID). */
+  rpId: string;
+  /** The exact origins (scheme, host, port) the browser ceremonies may come from. */
+  origins: string[];
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -68,6 +76,7 @@ export interface Config {
   mfaEncryptionKey: string;
   /** Roles whose holders must enrol a second factor before anything else (MFA_REQUIRED_ROLES). */
   mfaRequiredRoles: string[];
+  webauthn: WebAuthnConfig;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** A refresh session unused for this long dies even before its absolute lifetime. */
@@ -240,6 +249,67 @@ function parseCorsOrigins(raw: string | undefined): string[] {
   });
 }
 
+const isLocalhost = (host: string) => host === 'localhost' || host.endsWith('.localhost');
+
+/**
+ * WEBAUTHN_ORIGINS (default: this API's own localhost address) against WEBAUTHN_RP_ID: each a bare
+ * origin, https (http only for localhost, which browsers treat as secure), whose host is the RP
+ * ID or a subdomain of it. An RP ID must itself be a registrable domain: a bare top-level name
+ * (`com`) is refused, localhost excepted.
+ */
+function parseWebAuthn(env: Env): WebAuthnConfig {
+  const rpId = env.WEBAUTHN_RP_ID;
+  if (!rpId.includes('.') && rpId !== 'localhost') {
+    throw new ConfigError(
+      'WEBAUTHN_RP_ID',
+      `must be a registrable domain such as example.com, got "${rpId}"`,
+    );
+  }
+  if (isIP(rpId)) {
+    throw new ConfigError('WEBAUTHN_RP_ID', 'must be a domain name, not an IP address');
+  }
+  const raw = env.WEBAUTHN_ORIGINS ?? `http://localhost:${env.PORT}`;
+  const origins = raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        'WEBAUTHN_ORIGINS',
+        `"${origin}" is not an origin like https://app.example.com`,
+      );
+    }
+    const bare =
+      parsed.pathname === '/' &&
+      !parsed.search &&
+      !parsed.hash &&
+      !parsed.username &&
+      !parsed.password;
+    if (!bare || !origin.startsWith(`${parsed.protocol}//`)) {
+      throw new ConfigError(
+        'WEBAUTHN_ORIGINS',
+        `"${origin}" must be a bare origin (scheme, host, port)`,
+      );
+    }
+    const host = parsed.hostname;
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLocalhost(host))) {
+      throw new ConfigError(
+        'WEBAUTHN_ORIGINS',
+        `"${origin}" must use https (http only for localhost)`,
+      );
+    }
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+      throw new ConfigError(
+        'WEBAUTHN_ORIGINS',
+        `"${origin}" is not on WEBAUTHN_RP_ID "${rpId}": its host must be ${rpId} or a subdomain of it`,
+      );
+    }
+    return parsed.origin;
+  });
+  return { rpId, origins: [...new Set(origins)] };
+}
+
 /** A given secret must be long enough; production must be given one; elsewhere one is made. */
 function secret(env: Env, name: SecretName, dataDir: string, fileName: string): string {
   const value = env[name];
@@ -337,6 +407,7 @@ export function loadConfig(raw: RawEnv = process.env): Config {
     passwordPepper: secret(env, 'PASSWORD_PEPPER', dataDir, '.password-pepper'),
     mfaEncryptionKey: secret(env, 'MFA_ENCRYPTION_KEY', dataDir, '.mfa-encryption-key'),
     mfaRequiredRoles: env.MFA_REQUIRED_ROLES ? env.MFA_REQUIRED_ROLES.split(',') : [],
+    webauthn: parseWebAuthn(env),
     smtpUrl: url('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
     mailFrom: env.MAIL_FROM,
     publicAppUrl: frontendUrl ?? ownUrl(env.HOST, env.PORT),

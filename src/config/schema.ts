@@ -40,6 +40,13 @@ export const EnvSchema = Type.Object({
     problem:
       'must be a comma-separated list of role names (e.g. "admin" or "admin,service_provider")',
   }),
+  WEBAUTHN_RP_ID: Type.String({
+    default: 'localhost',
+    pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$',
+    maxLength: 253,
+    problem: 'must be a lower-case domain name such as example.com (no scheme, port or path)',
+  }),
+  WEBAUTHN_ORIGINS: text(),
   BCRYPT_COST: int(12, 4, 15),
   ACCESS_TOKEN_TTL: int(900, 30, 86_400),
   REFRESH_TOKEN_TTL: int(2_592_000, 300, 31_536_000),

@@ -883,3 +883,82 @@ export const providerRatings = pgTable(
   },
   (t) => [check('provider_ratings_count', sql`${t.count} >= 0 and ${t.sum} >= 0`)],
 );
+
+/**
+ * A user's passkeys (WebAuthn discoverable credentials, issue 18). `credentialId` and
+ * `publicKey` (COSE) are base64url; the public key is no secret, yet admins see only a count.
+ * `counter` is the authenticator's signature counter: a sign-in whose counter does not rise
+ * above it (when either is non-zero) is refused as a cloned authenticator.
+ */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: text('transports').array().notNull().default(sql`'{}'`),
+    name: text('name').notNull(),
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    lastUsedAt: tstz('last_used_at'),
+  },
+  (t) => [
+    uniqueIndex('passkeys_credential_key').on(t.credentialId),
+    index('passkeys_user_idx').on(t.userId, t.id),
+  ],
+);
+
+/**
+ * A WebAuthn challenge in flight: a registration's is bound to the user and session that asked
+ * for it, a sign-in's to its id alone (no user is named). Each is deleted as it is answered
+ * (DELETE … RETURNING: one answer wins) and lives 5 minutes.
+ */
+export const passkeyChallenges = pgTable(
+  'passkey_challenges',
+  {
+    id: id(),
+    purpose: text('purpose').$type<'register' | 'sign_in'>().notNull(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: uuid('session_id').references(() => sessions.id, { onDelete: 'cascade' }),
+    challenge: text('challenge').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [
+    index('passkey_challenges_user_idx').on(t.userId),
+    index('passkey_challenges_session_idx').on(t.sessionId),
+    index('passkey_challenges_expires_idx').on(t.expiresAt),
+    check('passkey_challenges_purpose', sql`${t.purpose} in ('register', 'sign_in')`),
+    check(
+      'passkey_challenges_binding',
+      sql`(${t.purpose} = 'sign_in') = (${t.userId} is null and ${t.sessionId} is null)`,
+    ),
+  ],
+);
+
+/**
+ * The devices a user signed in from: a hash of the user agent and the network (/24 of IPv4,
+ * /48 of IPv6), never either in the clear. A sign-in from a device not seen for 90 days mails
+ * a notice (the first sign-in of an account is recorded silently).
+ */
+export const signInDevices = pgTable(
+  'sign_in_devices',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceHash: text('device_hash').notNull(),
+    firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('sign_in_devices_user_device_key').on(t.userId, t.deviceHash),
+    index('sign_in_devices_last_seen_idx').on(t.lastSeenAt),
+  ],
+);

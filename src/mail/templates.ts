@@ -19,7 +19,8 @@ export type MailTemplate =
   | 'email_change_confirm'
   | 'email_change_notice'
   | 'email_change_taken'
-  | 'email_change_reverted';
+  | 'email_change_reverted'
+  | 'new_sign_in';
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -350,5 +351,28 @@ export function emailChangeRevertedMail(
     text: `${lines.join('\n\n')}\n\n${link}\n`,
     html: layout('Choose a new password', lines, { label: 'Choose a new password', href: link }),
     link,
+  };
+}
+
+/** A sign-in from a browser and network not seen on the account for 90 days. */
+export function newSignInMail(
+  appUrl: string,
+  name: string,
+  sign: { at: Date; method: string; browser: string; network: string },
+): MailContent {
+  const reset = `${appUrl}/forgot-password`;
+  const when = `${sign.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const lines = [
+    `Hello ${name},`,
+    'There was a new sign-in to your Homefront account from a browser or network it has not been used from lately.',
+    `When: ${when}. How: ${sign.method}. Browser: ${sign.browser}. Network: ${sign.network}.`,
+    'If this was you, there is nothing to do.',
+    `If it was not, reset your password now at ${reset}, then sign out everywhere from your account settings.`,
+    'You can turn these notices off in your notification settings.',
+  ];
+  return {
+    subject: 'New sign-in to your account',
+    text: `${lines.join('\n\n')}\n`,
+    html: layout('New sign-in to your account', lines),
   };
 }

@@ -18,6 +18,11 @@ export const TAGS = [
     description:
       'Two-factor sign-in with an authenticator app (TOTP): enrolment, recovery codes, the second step of a sign-in, step-up',
   },
+  {
+    name: 'passkeys',
+    description:
+      'Passkeys (WebAuthn): adding and removing your own, and signing in with one, no password',
+  },
   { name: 'properties', description: 'Homeowners’ properties' },
   { name: 'services', description: 'Service providers’ own services' },
   { name: 'catalog', description: 'The catalog of active services' },

@@ -38,6 +38,7 @@ const SENSITIVE_TABLE = {
   'POST /admin/users/{id}/mfa/reset': 'session',
   'POST /admin/bookings/{id}/resolve': 'session',
   'POST /admin/reviews/{id}/hide': 'session',
+  'DELETE /users/me/passkeys/{id}': 'session',
 } as const;
 const SENSITIVE = Object.entries(SENSITIVE_TABLE)
   .filter(([, how]) => how === 'session')

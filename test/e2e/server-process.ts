@@ -9,8 +9,13 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `src/server.ts` as production would (its own process and data folder) and waits for ready. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts `src/server.ts` as production would (its own process and data folder) and waits for
+ * ready. `env` may depend on the port the server gets (e.g. WEBAUTHN_ORIGINS naming it).
+ */
+export async function startServer(
+  env: Record<string, string> | ((port: number) => Record<string, string>),
+): Promise<ServerProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'homefront-e2e-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -23,7 +28,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       PASSWORD_PEPPER: 'e2e-pepper-that-is-at-least-32-bytes-long!!',
       BCRYPT_COST: '4',
       LOG_LEVEL: 'warn',
-      ...env,
+      ...(typeof env === 'function' ? env(port) : env),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -34,6 +34,9 @@ const OWNERS: Record<string, string> = {
   messages: 'modules/messages/',
   reviews: 'modules/reviews/',
   providerRatings: 'modules/reviews/',
+  passkeys: 'modules/passkeys/',
+  passkeyChallenges: 'modules/passkeys/',
+  signInDevices: 'modules/auth/',
 };
 
 const SRC = path.resolve('src');

@@ -330,9 +330,9 @@ describe('admins', () => {
         await t.app.inject({ method: 'GET', url: `/admin/users/${id}`, headers: admin.headers })
       ).json();
     const janeView = await view(jane.id);
-    expect(janeView.mfa).toEqual({ totp: true });
+    expect(janeView.mfa).toEqual({ totp: true, passkeys: 0 });
     expect(JSON.stringify(janeView)).not.toContain(jane.secret);
-    expect((await view(bob.id)).mfa).toEqual({ totp: false });
+    expect((await view(bob.id)).mfa).toEqual({ totp: false, passkeys: 0 });
   });
 
   it('reset a user’s MFA: audit event naming the admin, a mail to the user, password-only sign-in again', async () => {

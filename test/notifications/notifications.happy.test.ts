@@ -113,6 +113,7 @@ describe('notification settings', () => {
       'booking.updated': true,
       'message.received': false,
       'review.received': true,
+      'account.new_sign_in': true,
     };
     expect((await get()).json()).toEqual({
       mail: defaults,

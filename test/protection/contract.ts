@@ -110,6 +110,15 @@ export const CONTRACT: Record<string, ContractRow> = {
   'POST /users/me/mfa/recovery-codes': proven('signed-in', 400),
   'DELETE /users/me/mfa/totp': proven('signed-in', 400),
   'POST /auth/mfa/verify': row('credentials', 400),
+  // Passkeys (issue 18). Adding one needs the password or a fresh aal2, and with TOTP on a recent
+  // step-up (the service's rule, 403 step_up_required: the password may stand in without TOTP); deleting one is a change of the account's factors. Sign-in is
+  // public and checks its own credential (the assertion).
+  'POST /users/me/passkeys/options': row('signed-in', 400),
+  'POST /users/me/passkeys': row('signed-in', 400),
+  'GET /users/me/passkeys': row('signed-in', 200),
+  'DELETE /users/me/passkeys/{id}': sensitive('signed-in', 404),
+  'POST /auth/passkey/options': row('public', 200),
+  'POST /auth/passkey/verify': row('credentials', 400),
   'POST /auth/step-up': row('signed-in', 400),
 
   // Notifications (API.md: reviews, messages, notifications): each user's own. The stream answers

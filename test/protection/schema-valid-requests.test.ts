@@ -14,6 +14,16 @@ import { loginAs, STRONG_PASSWORD, type TestUser } from '../helpers/users.js';
  * and `invalid_code`, a 6-digit code that the user's authenticator did not show.
  */
 
+/**
+ * Adding a passkey needs the password unless the session proved a second factor in the last 10
+ * minutes: a rule of the session's state that no JSON Schema can say, so the document's
+ * `password` is optional and a body without it is a 400 naming it for a session without.
+ */
+const passwordOwed = (where: string, problem: { errors?: Array<{ path: string }> }) =>
+  where === 'POST /users/me/passkeys/options' &&
+  problem.errors?.length === 1 &&
+  problem.errors[0]?.path === '/body/password';
+
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 type Json = { [key: string]: unknown };
 interface Parameter {
@@ -165,7 +175,8 @@ describe('requests generated from the document', () => {
         sent++;
         if (
           res.statusCode === 400 &&
-          !['invalid_token', 'invalid_code'].includes(res.json().code)
+          !['invalid_token', 'invalid_code'].includes(res.json().code) &&
+          !passwordOwed(where, res.json())
         ) {
           refused.push(`${where} ${JSON.stringify(body ?? query)} → ${res.body}`);
         }

@@ -8,6 +8,7 @@ import {
   mfaChallenges,
   notifications,
   oneTimeTokens,
+  passkeyChallenges,
   refreshTokens,
   sessions,
 } from '../../src/db/schema.js';
@@ -218,6 +219,24 @@ beforeAll(async () => {
     note('notifications', row!.id, deleted);
   }
 
+  // Unanswered passkey challenges go once expired (answered ones were deleted as they were read).
+  for (const [hours, deleted] of [
+    [-1, true],
+    [0.5, true], // passed by the run, an hour from now
+    [2, false],
+  ] as const) {
+    const [row] = await t.app.db
+      .insert(passkeyChallenges)
+      .values({
+        purpose: 'sign_in',
+        challenge: `challenge-${hours}`,
+        createdAt: hoursAhead(hours - 0.1),
+        expiresAt: hoursAhead(hours),
+      })
+      .returning({ id: passkeyChallenges.id });
+    note('passkey_challenges', row!.id, deleted);
+  }
+
   // The audit trail has its own, longer retention.
   for (const [age, deleted] of [
     [400, true],
@@ -247,6 +266,7 @@ const TABLES = {
   jobs,
   idempotency_keys: idempotencyKeys,
   notifications,
+  passkey_challenges: passkeyChallenges,
   audit_events: auditEvents,
 };
 
@@ -288,6 +308,7 @@ describe('retention', () => {
       jobs: { deleted: 2, batches: 2 },
       idempotency_keys: { deleted: 2, batches: 2 },
       notifications: { deleted: 3, batches: 2 },
+      passkey_challenges: { deleted: 2, batches: 2 },
       // Five rows in batches of two: three statements.
       audit_events: { deleted: 5, batches: 3 },
     });

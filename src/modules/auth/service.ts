@@ -15,7 +15,12 @@ import {
 } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { enqueueMail, type MailSealer, type MailWorker } from '../../mail/outbox.js';
-import { alreadyRegisteredMail, resetPasswordMail, verifyEmailMail } from '../../mail/templates.js';
+import {
+  alreadyRegisteredMail,
+  newSignInMail,
+  resetPasswordMail,
+  verifyEmailMail,
+} from '../../mail/templates.js';
 import type { NotificationsService } from '../notifications/service.js';
 import { grantRole } from '../rbac/repository.js';
 import {
@@ -26,6 +31,7 @@ import {
   setPasswordHash,
 } from '../users/repository.js';
 import { replacePassword } from '../users/service.js';
+import { deviceHashOf, networkOf, recordSignInDevice } from './devices.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
@@ -57,7 +63,7 @@ export interface AuthServiceDeps {
   mail: MailWorker;
   logger: Logger;
   /** Ends open notification streams of revoked sessions; tells the user of security events. */
-  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged'>;
+  notifications: Pick<NotificationsService, 'notify' | 'sessionsChanged' | 'shouldMail'>;
   /**
    * The second factor's part in a password sign-in (modules/mfa, wired by the composition root):
    * a challenge for a user who has one, which POST /auth/mfa/verify answers.
@@ -303,17 +309,75 @@ export class AuthService {
     auditData: Record<string, unknown> = {},
   ): Promise<TokenPair> {
     const now = this.now();
-    const session = await this.db.transaction(async (tx) => {
+    const { session, mailed } = await this.db.transaction(async (tx) => {
       const created = await createSession(tx, userId, context, this.deps.config, now, assurance);
+      const device = await recordSignInDevice(
+        tx,
+        userId,
+        deviceHashOf(context.userAgent, context.ip),
+        now,
+      );
+      const mailed =
+        device === 'new' && (await this.newDeviceNotice(tx, userId, context, assurance, now));
       await recordAudit(tx, this.deps.logger, context, {
         type: 'auth.login_succeeded',
         actorId: userId,
         subjectId: userId,
-        data: { sessionId: created.sessionId, amr: assurance.amr, ...auditData },
+        data: {
+          sessionId: created.sessionId,
+          amr: assurance.amr,
+          device,
+          ...(device === 'new' ? { newDeviceMailed: mailed } : {}),
+          ...auditData,
+        },
       });
-      return created;
+      return { session: created, mailed };
     });
+    if (mailed) void this.deps.mail.wake();
     return this.tokenPair(userId, session.sessionId, session.refreshToken, assurance);
+  }
+
+  /**
+   * A sign-in from a device (user agent + network) not seen for 90 days: a notification, and a
+   * mail unless the user turned `account.new_sign_in` mails off. True when a mail was queued.
+   */
+  private async newDeviceNotice(
+    tx: Db,
+    userId: string,
+    context: RequestContext,
+    assurance: Assurance,
+    now: Date,
+  ): Promise<boolean> {
+    const user = await findUserById(tx, userId);
+    if (!user) return false;
+    const method = assurance.amr.includes('hwk')
+      ? 'a passkey'
+      : assurance.amr.includes('otp')
+        ? 'password and authenticator code'
+        : 'password';
+    const browser = (context.userAgent ?? 'unknown').replace(/\p{Cc}/gu, ' ').slice(0, 160);
+    const network = networkOf(context.ip);
+    await this.deps.notifications.notify(tx, {
+      userId,
+      kind: 'account.new_sign_in',
+      title: 'New sign-in to your account',
+      body: `A sign-in with ${method} from a browser or network not used on your account lately (${network}). If this was not you, reset your password and sign out everywhere.`,
+    });
+    if (!(await this.deps.notifications.shouldMail(userId, 'account.new_sign_in', tx))) {
+      return false;
+    }
+    const { config, clock, sealer } = this.deps;
+    await enqueueMail(tx, sealer, clock, {
+      to: user.email,
+      template: 'new_sign_in',
+      content: newSignInMail(config.publicAppUrl, user.fullName, {
+        at: now,
+        method,
+        browser,
+        network,
+      }),
+    });
+    return true;
   }
 
   /**

@@ -11,6 +11,8 @@ export const NOTIFICATION_KINDS = {
     'A booking you take part in moved (started, completed, confirmed, cancelled, disputed, resolved)',
   'message.received': 'A new message in one of your threads',
   'review.received': 'A review about you was published',
+  'account.new_sign_in':
+    'A sign-in to your account from a browser and network not seen on it for 90 days',
   'security.password_changed': 'Your password was changed; every other session was signed out',
   'security.password_reset': 'Your password was reset by email link; every session was signed out',
   'security.signed_out_everywhere': 'Every session of your account was signed out',
@@ -34,4 +36,5 @@ export const MAIL_DEFAULTS: Record<MailableKind, boolean> = {
   'booking.updated': true,
   'message.received': false,
   'review.received': true,
+  'account.new_sign_in': true,
 };

@@ -5,6 +5,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { requestContext } from '../../lib/request-context.js';
 import { errors, IdParams, Page } from '../../lib/schemas.js';
 import type { MfaService } from '../mfa/service.js';
+import type { PasskeysService } from '../passkeys/service.js';
 import { AdminUser, User } from '../users/schemas.js';
 import type { UsersService } from '../users/service.js';
 import {
@@ -23,7 +24,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<{
   admin: AdminService;
   users: UsersService;
   mfa: MfaService;
-}> = async (app, { admin, users, mfa }) => {
+  passkeys: Pick<PasskeysService, 'count'>;
+}> = async (app, { admin, users, mfa, passkeys }) => {
   const userOr404 = (id: string) => users.get(id, 'No such user.');
 
   app.get(
@@ -60,7 +62,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{
         tags: ['admin'],
         summary: 'Get a user',
         description:
-          'One account with its roles and permissions, and whether it has a second factor (never the factor itself).',
+          'One account with its roles and permissions, whether it has TOTP and how many passkeys (never a secret or key).',
         operationId: 'adminGetUser',
         params: IdParams,
         response: { 200: AdminUser, ...errors(404) },
@@ -68,8 +70,11 @@ const adminRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = await userOr404(request.params.id);
-      const { totp } = await mfa.status(user.id);
-      return { ...user, mfa: { totp } };
+      const [{ totp }, passkeyCount] = await Promise.all([
+        mfa.status(user.id),
+        passkeys.count(user.id),
+      ]);
+      return { ...user, mfa: { totp, passkeys: passkeyCount } };
     },
   );
 

@@ -12,6 +12,7 @@ const TABLES = [
   'jobs',
   'idempotency_keys',
   'notifications',
+  'passkey_challenges',
   'audit_events',
 ];
 

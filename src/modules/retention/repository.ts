@@ -44,6 +44,8 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
     { table: 'idempotency_keys', where: sql`expires_at < ${at(cutoffs.expired)}` },
     // notifications_read_idx (read_at, where read_at is not null): unread rows are never read.
     { table: 'notifications', where: sql`read_at < ${at(cutoffs.readNotifications)}` },
+    // Passkey challenges are deleted as they are answered; the unanswered ones go once expired.
+    { table: 'passkey_challenges', where: sql`expires_at < ${at(cutoffs.expired)}` },
   ];
   if (cutoffs.audit) {
     targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });

@@ -28,6 +28,8 @@ import {
 } from '../auth/one-time-tokens.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import type { NotificationsService } from '../notifications/service.js';
+import { deleteUserPasskeys } from '../passkeys/repository.js';
 import {
   insertEmailChange,
   lockEmailChange,
@@ -49,6 +51,8 @@ export interface EmailChangeDeps {
   sealer: MailSealer;
   mail: MailWorker;
   logger: Logger;
+  /** Ends the open notification streams of the sessions a revert revokes. */
+  notifications: Pick<NotificationsService, 'sessionsChanged'>;
 }
 
 const addressTaken = () =>
@@ -201,7 +205,7 @@ export class EmailChangeService {
 
   /**
    * "This wasn't me", from the notice to the old address: the change is undone (or cancelled
-   * while pending), every session is revoked, the password is replaced by a random one nobody
+   * while pending), every session is revoked (their open streams end), every passkey is deleted, the password is replaced by a random one nobody
    * knows, and a reset link goes to the restored address. 409 when, meanwhile, another account
    * registered the old address (nothing changes then; the operator resolves it).
    */
@@ -225,6 +229,9 @@ export class EmailChangeService {
         await markEmailChangeReverted(tx, change.id, now);
         await voidOneTimeTokens(tx, user.id, 'email_change_reverted', now);
         const revoked = await revokeUserSessions(tx, user.id, 'email_change_reverted', now);
+        await this.deps.notifications.sessionsChanged(tx, user.id);
+        // A hijacker may have added a passkey: it would outlive the locked-out password.
+        const passkeysRemoved = await deleteUserPasskeys(tx, user.id);
         await setPasswordHash(tx, user.id, lockedOut);
         const reset = await issueOneTimeToken(
           tx,
@@ -252,6 +259,7 @@ export class EmailChangeService {
             addressRestored: restored,
             wasConfirmed: Boolean(change.confirmedAt),
             sessionsRevoked: revoked,
+            passkeysRemoved,
           },
         });
       }),

@@ -25,6 +25,10 @@ export const AdminUser = Type.Object(
     mfa: Type.Object(
       {
         totp: Type.Boolean({ description: 'Two-factor sign-in with an authenticator app is on' }),
+        passkeys: Type.Integer({
+          minimum: 0,
+          description: 'How many passkeys the account holds (never the keys)',
+        }),
       },
       { title: 'MfaSummary', description: 'The second factors the account has; no secrets' },
     ),
