@@ -7,6 +7,7 @@ import {
   requestQuotesQuery,
 } from '../../src/modules/marketplace/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpers/plans.js';
 
 /**
  * Each marketplace list reads one index range. The plans are EXPLAINed from the very query
@@ -17,14 +18,6 @@ const PEOPLE = 40;
 const REQUESTS = 6000;
 const QUOTES = 12000;
 const BOOKINGS = 1500;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-type Rows = { rows: Array<Record<string, unknown>> };
 
 let t: TestContext;
 let homeownerId: string;
@@ -112,22 +105,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function plan(query: { toSQL(): unknown }): Promise<PlanNode> {
-  const result = (await t.app.db.execute(
-    sql`explain (format json) ${query as never}`,
-  )) as unknown as Rows;
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-const nodes = (root: PlanNode): PlanNode[] => [root, ...(root.Plans ?? []).flatMap(nodes)];
-const describePlan = (root: PlanNode) =>
-  nodes(root)
-    .map(
-      (n) =>
-        `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}`,
-    )
-    .join(' / ');
+const plan = (query: object) => explain(t.app.db, query);
 
 /** Every path from the root to a node, root first. */
 const paths = (root: PlanNode, above: PlanNode[] = []): PlanNode[][] => [

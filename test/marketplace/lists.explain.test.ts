@@ -9,6 +9,7 @@ import {
   requestQuotesQuery,
 } from '../../src/modules/marketplace/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpers/plans.js';
 
 /**
  * Each marketplace list reads one index range of its table, newest first, and never scans the
@@ -20,14 +21,6 @@ const HOMEOWNERS = 200;
 const PROVIDERS = 100;
 const SERVICES = 1_000;
 const REQUESTS = 5_000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-type Rows = { rows: Array<Record<string, unknown>> };
 
 let t: TestContext;
 const seeded = {
@@ -114,24 +107,6 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => t?.close());
 
-async function plan(query: { toSQL(): unknown } & object): Promise<PlanNode> {
-  const result = (await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as Rows;
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-
-function nodes(root: PlanNode): PlanNode[] {
-  return [root, ...(root.Plans ?? []).flatMap(nodes)];
-}
-const describePlan = (root: PlanNode) =>
-  nodes(root)
-    .map(
-      (node) =>
-        `${node['Node Type']}${node['Relation Name'] ? ` ${node['Relation Name']}` : ''}${node['Index Name'] ? ` ${node['Index Name']}` : ''}`,
-    )
-    .join(' / ');
-
 /**
  * The plan reads `table` through `index` (a name, or a prefix of names), one range of it, and
  * never scans the table. A short range (one homeowner's few rows) may be read as a bitmap and sorted; `sorted: false` also
@@ -158,6 +133,7 @@ function expectOneRange(root: PlanNode, table: string, index: string, sorted = t
   ).not.toEqual([]);
 }
 
+const plan = (query: object) => explain(t.app.db as Db, query);
 const page = { limit: 21 };
 
 describe(`marketplace list plans on ${REQUESTS} requests`, () => {

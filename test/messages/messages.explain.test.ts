@@ -4,6 +4,7 @@ import { marketplaceSeedStatements } from '../../bench/lib/marketplace-seed.js';
 import type { Db } from '../../src/db/client.js';
 import { memberThreadsQuery, threadMessagesQuery } from '../../src/modules/messages/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpers/plans.js';
 
 /**
  * The two thread lists read one index range each, in the index's order (no sort, no scan of the
@@ -20,14 +21,6 @@ const LONG = 3_000;
 const BUSY = 3_000;
 /** Accounts that take no part, so that the users table is not a toy. */
 const OTHERS = 20_000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-type Rows = { rows: Array<Record<string, unknown>> };
 
 let t: TestContext;
 const seeded = {
@@ -147,23 +140,7 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => t?.close());
 
-async function plan(query: { toSQL(): unknown } & object): Promise<PlanNode> {
-  const result = (await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as Rows;
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-
-function nodes(root: PlanNode): PlanNode[] {
-  return [root, ...(root.Plans ?? []).flatMap(nodes)];
-}
-const describePlan = (root: PlanNode) =>
-  nodes(root)
-    .map(
-      (node) =>
-        `${node['Node Type']}${node['Relation Name'] ? ` ${node['Relation Name']}` : ''}${node['Index Name'] ? ` ${node['Index Name']}` : ''}`,
-    )
-    .join(' / ');
+const plan = (query: object) => explain(t.app.db as Db, query);
 
 /**
  * One range of `index`, read in its order under a Limit (no sort below it), no sequential scan,

@@ -4,6 +4,7 @@ import { notificationsQuery, replayQuery } from '../../src/modules/notifications
 import { retentionCutoffs } from '../../src/modules/retention/job.js';
 import { retentionTargets } from '../../src/modules/retention/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { describePlan, nodes, type PlanNode, planOf, type Rows } from '../helpers/plans.js';
 
 /**
  * The notification list and the stream's replay read one range of one index. Each plan is
@@ -12,13 +13,6 @@ import { createTestApp, type TestContext } from '../helpers/app.js';
  */
 const USERS = 20;
 const PER_USER = 2000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
 
 let t: TestContext;
 let userId: string;
@@ -47,18 +41,6 @@ beforeAll(async () => {
   middle = first.rows[0]!.middle;
 });
 afterAll(() => t?.close());
-
-type Rows = { rows: Array<Record<string, unknown>> };
-function planOf(result: Rows): PlanNode {
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-const nodes = (root: PlanNode): PlanNode[] => [root, ...(root.Plans ?? []).flatMap(nodes)];
-const describePlan = (root: PlanNode) =>
-  nodes(root)
-    .map((node) => `${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ''}`)
-    .join(' / ');
 
 async function explain(query: { toSQL(): unknown }): Promise<PlanNode> {
   return planOf((await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as Rows);

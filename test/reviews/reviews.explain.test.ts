@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewsAboutQuery, reviewsByQuery } from '../../src/modules/reviews/repository.js';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
+import { describePlan, nodes, type PlanNode, planOf, type Rows } from '../helpers/plans.js';
 
 /**
  * The catalog's sorts and minRating, and the review lists, read index ranges: EXPLAINed from the
@@ -13,14 +14,6 @@ import { createTestApp, type TestContext } from '../helpers/app.js';
 const PROVIDERS = 2_000;
 const SERVICES = 100_000;
 const REVIEWS = 30_000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-type Rows = { rows: Array<Record<string, unknown>> };
 
 let t: TestContext;
 const seeded = { providerId: '', deepId: '', deepBayes: 0, deepPriceId: '', deepPrice: 0 };
@@ -102,19 +95,6 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => t?.close());
 
-function planOf(result: Rows): PlanNode {
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-const nodes = (root: PlanNode): PlanNode[] => [root, ...(root.Plans ?? []).flatMap(nodes)];
-const describePlan = (root: PlanNode) =>
-  nodes(root)
-    .map(
-      (node) =>
-        `${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ''}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}`,
-    )
-    .join(' / ');
 const seqScans = (root: PlanNode, tables: string[]) =>
   nodes(root).filter(
     (node) => node['Node Type'] === 'Seq Scan' && tables.includes(node['Relation Name'] ?? ''),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
+import { nodes, type PlanNode, planOf, type Rows } from '../helpers/plans.js';
 import { loginAs } from '../helpers/users.js';
 
 /**
@@ -11,13 +12,6 @@ import { loginAs } from '../helpers/users.js';
  */
 const PROVIDERS = 50;
 const SERVICES = 4000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
 
 let t: TestContext;
 let deepCursor: string;
@@ -52,8 +46,6 @@ beforeAll(async () => {
   deepCursor = result.rows[0]!.id;
 });
 afterAll(() => t?.close());
-
-type Rows = { rows: Array<Record<string, unknown>> };
 
 async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
   const query = catalogQuery(t.app.db, { limit: 21, ...filter });
@@ -94,15 +86,6 @@ async function genericPlan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNo
   });
 }
 
-function planOf(result: Rows): PlanNode {
-  const raw = Object.values(result.rows[0]!)[0];
-  const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-  return document[0]!.Plan;
-}
-
-function nodes(root: PlanNode): PlanNode[] {
-  return [root, ...(root.Plans ?? []).flatMap(nodes)];
-}
 const CATALOG_TABLES = ['services', 'service_areas'];
 const onServices = (root: PlanNode) =>
   nodes(root).filter(
