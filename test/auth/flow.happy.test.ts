@@ -93,6 +93,8 @@ describe('the account lifecycle, end to end through HTTP and real mail', () => {
         'properties:write',
         'requests:read',
         'requests:write',
+        'reviews:read',
+        'reviews:write',
       ],
       emailVerified: true,
       isActive: true,

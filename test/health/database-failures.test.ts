@@ -91,6 +91,16 @@ const PUBLIC_BODIES: Record<string, object | undefined> = {
   'POST /users/me/email/confirm': { token: 'c'.repeat(43) },
   'POST /users/me/email/revert': { token: 'r'.repeat(43) },
   'POST /auth/mfa/verify': { challenge: 'm'.repeat(43), code: '123456' },
+  'POST /auth/passkey/options': undefined,
+  'POST /auth/passkey/verify': {
+    challengeId: randomUUID(),
+    credential: {
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+    },
+  },
 };
 
 describe.skipIf(!onPostgres).each(cases)(

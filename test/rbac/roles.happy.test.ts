@@ -39,7 +39,7 @@ describe('GET /admin/roles', () => {
         permissions: SEEDED_PERMISSIONS.service_provider,
       },
     ]);
-    expect(SEEDED_PERMISSIONS.admin).toHaveLength(16);
+    expect(SEEDED_PERMISSIONS.admin).toHaveLength(19);
     for (const role of roles) expect(role.description.trim()).not.toBe('');
   });
 });
