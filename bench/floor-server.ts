@@ -194,6 +194,118 @@ app.get<{
   },
 );
 
+/**
+ * The marketplace floor: the same auth query and permission check, then the very SQL of the
+ * provider feed and the booking lists (built by the app's own feedQuery and bookingsQuery, from
+ * dist/) as named prepared statements, rows read as arrays and shaped by hand into the same nested
+ * objects, serialised through the routes' own response schemas. What the lists can reach with
+ * their page's size and joins, whatever the app around them does.
+ */
+const marketplace = await distModule<typeof import('../src/modules/marketplace/repository.js')>(
+  'modules/marketplace/repository.js',
+);
+const { Booking, OpenJobRequest } = await distModule<
+  typeof import('../src/modules/marketplace/schemas.js')
+>('modules/marketplace/schemas.js');
+const { literalLimit } =
+  await distModule<typeof import('../src/lib/prepared.js')>('lib/prepared.js');
+const { is, Column, SQL } = await import('drizzle-orm');
+
+type Shape = (row: unknown[], at: { i: number }) => unknown;
+/** Arrays to the builder's nested selection, as drizzle maps it (an all-null object is null). */
+function shaper(fields: Record<string, unknown>): Shape {
+  const plan = Object.entries(fields).map(
+    ([key, field]) =>
+      [
+        key,
+        is(field, Column) || is(field, SQL) || is(field, SQL.Aliased)
+          ? undefined
+          : shaper(field as Record<string, unknown>),
+      ] as const,
+  );
+  return (row, at) => {
+    const out: Record<string, unknown> = {};
+    let present = false;
+    for (const [key, nested] of plan) {
+      const value = nested ? nested(row, at) : row[at.i++];
+      out[key] = value;
+      if (value !== null) present = true;
+    }
+    return present ? out : null;
+  };
+}
+interface ListStatement {
+  name: string;
+  text: string;
+  shape: Shape;
+}
+function listStatement(
+  name: string,
+  query: { toSQL(): { sql: string }; getSelectedFields(): unknown },
+): ListStatement {
+  return {
+    name,
+    text: query.toSQL().sql,
+    shape: shaper(query.getSelectedFields() as Record<string, unknown>),
+  };
+}
+const PAGE_ROWS = 21;
+const partyParameter = sql.placeholder('party') as unknown as string;
+const listStatements = {
+  feed: listStatement(
+    'floor_feed',
+    marketplace.feedQuery(builder as never, partyParameter, {
+      limit: literalLimit(PAGE_ROWS),
+    }) as never,
+  ),
+  homeowner: listStatement(
+    'floor_bookings_homeowner',
+    marketplace.bookingsQuery(builder as never, {
+      limit: literalLimit(PAGE_ROWS),
+      party: { homeownerId: partyParameter },
+    }) as never,
+  ),
+  provider: listStatement(
+    'floor_bookings_provider',
+    marketplace.bookingsQuery(builder as never, {
+      limit: literalLimit(PAGE_ROWS),
+      party: { providerId: partyParameter },
+    }) as never,
+  ),
+};
+
+for (const [list, permission, schema] of [
+  ['feed', 'feed:read', OpenJobRequest],
+  ['homeowner', 'bookings:read', Booking],
+  ['provider', 'bookings:read', Booking],
+] as const) {
+  const statement = listStatements[list];
+  // Every placeholder of these statements is the party: the values repeat the caller's id.
+  const parameters = (statement.text.match(/\$\d+/g) ?? []).length;
+  app.get<{ Params: { userId: string; sessionId: string } }>(
+    `/marketplace/${list}/:userId/:sessionId`,
+    { schema: { response: { 200: Page(schema) } } },
+    async (request, reply) => {
+      const caller = (await loadCaller(
+        database,
+        request.params.userId,
+        request.params.sessionId,
+        new Date(),
+      )) as { permissions: string[] } | undefined;
+      if (!caller?.permissions.includes(permission)) return reply.code(404).send({ status: 404 });
+      const rows = await db.arrays(
+        statement.name,
+        statement.text,
+        Array.from({ length: parameters }, () => request.params.userId),
+      );
+      return toPage(
+        rows.map((row) => statement.shape(row, { i: 0 }) as { id: string }),
+        PAGE_ROWS - 1,
+      );
+    },
+  );
+}
+
 app.get('/health/ready', async () => {
   await db.query('floor_ready', 'select 1', []);
   return { status: 'ok' };

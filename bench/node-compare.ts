@@ -168,6 +168,8 @@ async function main() {
     tokens,
     // node-compare runs the core and catalog groups only.
     providerTokens: [],
+    providerIds: [],
+    providerSessionIds: [],
     heavyOwnerToken: tokens[0]!,
     userIds,
     sessionIds: tokens.map(sessionIdOf),

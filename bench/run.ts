@@ -214,6 +214,9 @@ async function main() {
   const providerTokens: string[] = [];
   for (const email of seeded.providerTokenEmails)
     providerTokens.push(await login(app.server.url, email, BENCH_PASSWORD));
+  const providerIds = await Promise.all(
+    providerTokens.map((token) => userId(app.server.url, token)),
+  );
   const deep = await catalogCursor(app.server, tokens[0]!);
   console.log(
     `  ${tokens.length} tokens; deep page: ${'skip' in deep ? deep.skip : `page ${deep.page}`}`,
@@ -238,6 +241,8 @@ async function main() {
     loginConnections: options.loginConnections,
     tokens,
     providerTokens,
+    providerIds,
+    providerSessionIds: providerTokens.map(sessionIdOf),
     heavyOwnerToken: tokens[0]!,
     userIds,
     sessionIds: tokens.map(sessionIdOf),

@@ -19,6 +19,9 @@ export interface AppContext {
   tokens: string[];
   /** Access tokens of the providers with the most bookings. */
   providerTokens: string[];
+  /** Ids of those providers and their sessions, for the marketplace floor. */
+  providerIds: string[];
+  providerSessionIds: string[];
   /** The homeowner with many properties. */
   heavyOwnerToken: string;
   /** Ids of the token users and their sessions, for the floor's lookups. */
@@ -111,12 +114,35 @@ export function catalogTargets(c: AppContext): Target[] {
   ]);
 }
 
+/** The marketplace floor's name for a list scenario (bench/floor-server.ts, /marketplace/...). */
+export const marketplaceFloorName = (scenario: string) => `marketplace floor: ${scenario.slice(4)}`;
+
 /**
  * The provider feed and the two booking lists, first pages, interleaved with GET /users/me so
- * that each is a ratio of it in one run (issue 16: each at least 60%).
+ * that each is a ratio of it in one run (issue 16: each at least 60%), and each beside the
+ * marketplace floor running the same auth query, the same list SQL and the same response schema.
  */
 export function marketplaceTargets(c: AppContext): Target[] {
   const [feed, homeownerBookings, providerBookings] = MARKETPLACE_LISTS as [string, string, string];
+  const lists = [
+    [
+      feed,
+      c.providerTokens,
+      '/service-providers/requests',
+      'feed',
+      c.providerIds,
+      c.providerSessionIds,
+    ],
+    [homeownerBookings, c.tokens, '/homeowners/bookings', 'homeowner', c.userIds, c.sessionIds],
+    [
+      providerBookings,
+      c.providerTokens,
+      '/service-providers/bookings',
+      'provider',
+      c.providerIds,
+      c.providerSessionIds,
+    ],
+  ] as const;
   return [
     {
       name: MARKETPLACE_REFERENCE,
@@ -124,24 +150,20 @@ export function marketplaceTargets(c: AppContext): Target[] {
       variants: withTokens(c.tokens, '/users/me'),
       connections: c.connections,
     },
-    {
-      name: feed,
-      server: c.app,
-      variants: withTokens(c.providerTokens, '/service-providers/requests?limit=20'),
-      connections: c.connections,
-    },
-    {
-      name: homeownerBookings,
-      server: c.app,
-      variants: withTokens(c.tokens, '/homeowners/bookings?limit=20'),
-      connections: c.connections,
-    },
-    {
-      name: providerBookings,
-      server: c.app,
-      variants: withTokens(c.providerTokens, '/service-providers/bookings?limit=20'),
-      connections: c.connections,
-    },
+    ...lists.flatMap(([name, tokens, path, floorList, ids, sessions]) => [
+      {
+        name,
+        server: c.app,
+        variants: withTokens(tokens, `${path}?limit=20`),
+        connections: c.connections,
+      },
+      {
+        name: marketplaceFloorName(name),
+        server: c.floor,
+        variants: ids.map((id, i) => ({ path: `/marketplace/${floorList}/${id}/${sessions[i]}` })),
+        connections: c.connections,
+      },
+    ]),
   ];
 }
 

@@ -94,8 +94,12 @@ export function summaryLines(report: Report, loginConnections: number): string[]
     report.comparisons.marketplaceListRatios ??= {};
     (report.comparisons.marketplaceListRatios as Record<string, number>)[name] =
       Math.round(ratio * 1000) / 1000;
+    const floor = find(`marketplace floor: ${name.slice(4)}`);
+    const floorPart = floor?.rps
+      ? ` Its floor (the same auth query, list SQL and response schema on bare Fastify + pg) does ${Math.round(floor.rps)} req/s, ${pct(floor.rps / reference.rps)} of GET /users/me; the list is ${pct(list.rps / floor.rps)} of its floor (app ${floor.cpuUs} + PostgreSQL ${floor.pgCpuUs} µs there).`
+      : '';
     lines.push(
-      `Marketplace, ${name}: ${Math.round(list.rps)} req/s (p99 ${list.p99} ms) vs GET /users/me ${Math.round(reference.rps)} req/s in the same group = ${pct(ratio)} ${verdict(ratio >= 0.6)} (≥ 60%); CPU per request app ${list.cpuUs} + PostgreSQL ${list.pgCpuUs} µs.`,
+      `Marketplace, ${name}: ${Math.round(list.rps)} req/s (p99 ${list.p99} ms) vs GET /users/me ${Math.round(reference.rps)} req/s in the same group = ${pct(ratio)} ${verdict(ratio >= 0.6)} (≥ 60%); CPU per request app ${list.cpuUs} + PostgreSQL ${list.pgCpuUs} µs.${floorPart}`,
     );
   }
   const none = find('headers: bare Fastify route, none');

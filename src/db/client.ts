@@ -185,8 +185,16 @@ export function postgresDatabase(
     },
     listen: (channel, handlers) =>
       postgresListener(connectionString, config, logger, channel, handlers),
+    // Its own connection, without the pool's statement and read timeouts: a migration is not a
+    // request, and its backfills may take longer than any request may.
     async migrate() {
-      const client = await pool.connect();
+      const client = new pg.Client({
+        connectionString,
+        connectionTimeoutMillis: config.dbConnectTimeoutMs,
+        application_name: 'homefront-migrate',
+      });
+      client.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+      await client.connect();
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
         try {
@@ -195,7 +203,7 @@ export function postgresDatabase(
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
         }
       } finally {
-        client.release();
+        await client.end();
       }
     },
     pendingMigrations: () => pending(db),

@@ -514,11 +514,14 @@ export const serviceAreas = pgTable(
       .notNull()
       .references(() => services.id, { onDelete: 'cascade' }),
     category: text('category').$type<ServiceCategory>().notNull(),
+    /** The service's provider, copied: "does this provider serve (category, postal code)" is one probe. */
+    providerId: uuid('provider_id').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.postalCode, t.serviceId] }),
     index('service_areas_category_idx').on(t.postalCode, t.category, t.serviceId),
     index('service_areas_service_idx').on(t.serviceId),
+    index('service_areas_provider_idx').on(t.providerId, t.category, t.postalCode),
   ],
 );
 

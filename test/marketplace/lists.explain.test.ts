@@ -133,6 +133,29 @@ function expectOneRange(root: PlanNode, table: string, index: string, sorted = t
   ).not.toEqual([]);
 }
 
+/**
+ * The feed asks "does the provider serve this request's category and postal code" of each open
+ * request it reads: one probe of service_areas_provider_idx, not a walk over the provider's
+ * services (services_provider_idx then service_areas_service_idx, a hundred probes a row for a
+ * provider with a hundred services).
+ */
+function expectOneProbePerRow(root: PlanNode) {
+  const used = nodes(root).map((node) => node['Index Name'] ?? '');
+  expect(used, describePlan(root)).toContain('service_areas_provider_idx');
+  expect(used, describePlan(root)).not.toContain('services_provider_idx');
+}
+
+/**
+ * A page of bookings is dressed row by row through primary keys: no table it joins (the request,
+ * the property, the two parties) is scanned, whatever its size next to the page's 21 rows.
+ */
+function expectPageDressedByKey(root: PlanNode) {
+  const scanned = nodes(root)
+    .filter((node) => node['Node Type'] === 'Seq Scan')
+    .map((node) => node['Relation Name']);
+  expect(scanned, describePlan(root)).toEqual([]);
+}
+
 const plan = (query: object) => explain(t.app.db as Db, query);
 const page = { limit: 21 };
 
@@ -180,6 +203,7 @@ describe(`marketplace list plans on ${REQUESTS} requests`, () => {
       }),
     );
     expectOneRange(root, 'job_requests', 'job_requests_open_idx', false);
+    expectOneProbePerRow(root);
   });
 
   it("a request's quotes: quotes_request_idx", async () => {
@@ -200,6 +224,7 @@ describe(`marketplace list plans on ${REQUESTS} requests`, () => {
         : { providerId: seeded.providerId };
     const root = await plan(bookingsQuery(t.app.db as Db, { ...page, party, state }));
     expectOneRange(root, 'bookings', index);
+    expectPageDressedByKey(root);
   });
 
   it('every booking for an admin, by state, deep: bookings_state_idx', async () => {

@@ -1,5 +1,14 @@
-import { and, eq, getTableColumns, inArray, lt, ne, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import {
+  type AnyColumn,
+  and,
+  eq,
+  getTableColumns,
+  inArray,
+  lt,
+  ne,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import {
   type BookingState,
@@ -14,6 +23,7 @@ import {
   services,
   users,
 } from '../../db/schema.js';
+import { literalLimit } from '../../lib/prepared.js';
 
 /*
  * The marketplace's SQL; only this module writes job_requests, quotes and bookings. A state
@@ -135,10 +145,10 @@ export interface FeedFilter extends PageFilter {
 
 /** The provider serves (category, postal code) through one of their active services. */
 const servedBy = (providerId: string) => sql`exists (
-  select 1 from ${serviceAreas} join ${services} on ${services.id} = ${serviceAreas.serviceId}
-   where ${services.providerId} = ${providerId}
-     and ${serviceAreas.postalCode} = ${jobRequests.postalCode}
-     and ${serviceAreas.category} = ${jobRequests.category})`;
+  select 1 from ${serviceAreas}
+   where ${serviceAreas.providerId} = ${providerId}
+     and ${serviceAreas.category} = ${jobRequests.category}
+     and ${serviceAreas.postalCode} = ${jobRequests.postalCode})`;
 const addressedTo = (providerId: string) =>
   sql`(${jobRequests.directProviderId} is null or ${jobRequests.directProviderId} = ${providerId})`;
 
@@ -163,11 +173,14 @@ const openColumns = {
  * The open requests a provider can serve and has no live quote on, newest first. Built, not run,
  * so a test can EXPLAIN what the route runs: the read is one range of the partial index
  * job_requests_feed_idx (category, postal code, id desc) with both filters, else of
- * job_requests_open_idx (id desc), the area and quote checks being lookups per row.
+ * job_requests_open_idx (id desc); each request read costs one probe of
+ * service_areas_provider_idx (does the provider serve its category and postal code) and each
+ * match one of quotes_live_key. `'open'` is a literal, not a parameter, so that the prepared
+ * statement's generic plan can use the partial indexes.
  */
 export function feedQuery(db: Db, providerId: string, filter: FeedFilter) {
   const conditions: SQL[] = [
-    eq(jobRequests.state, 'open'),
+    sql`${jobRequests.state} = 'open'`,
     addressedTo(providerId),
     servedBy(providerId),
     sql`not exists (select 1 from ${quotes} where ${quotes.requestId} = ${jobRequests.id}
@@ -375,13 +388,22 @@ export async function casBooking(
   return row;
 }
 
-const homeowner = alias(users, 'homeowner');
-const provider = alias(users, 'provider');
-const contact = (table: typeof homeowner | typeof provider) => ({
-  id: table.id,
-  fullName: table.fullName,
-  email: table.email,
-  phone: table.phone,
+/**
+ * A party's contact, read by primary key for each row of a page (`limit 1` keeps the subquery
+ * lateral, so the planner cannot turn it into a scan of users hashed against the page).
+ */
+const partyContact = (db: Db, userId: AnyColumn, name: string) =>
+  db
+    .select({ id: users.id, fullName: users.fullName, email: users.email, phone: users.phone })
+    .from(users)
+    .where(eq(users.id, sql`${userId}`))
+    .limit(literalLimit(1))
+    .as(name);
+const contact = (party: ReturnType<typeof partyContact>) => ({
+  id: party.id,
+  fullName: party.fullName,
+  email: party.email,
+  phone: party.phone,
 });
 
 /**
@@ -397,6 +419,8 @@ function bookingsDressed(db: Db, where: SQL[], limit: number) {
     .orderBy(sql`${bookings.id} desc nulls last`)
     .limit(limit)
     .as('page');
+  const homeowner = partyContact(db, page.homeownerId, 'homeowner');
+  const provider = partyContact(db, page.providerId, 'provider');
   return db
     .select({
       id: page.id,
@@ -431,8 +455,8 @@ function bookingsDressed(db: Db, where: SQL[], limit: number) {
     .from(page)
     .innerJoin(jobRequests, eq(jobRequests.id, page.requestId))
     .leftJoin(properties, eq(properties.id, jobRequests.propertyId))
-    .leftJoin(homeowner, eq(homeowner.id, page.homeownerId))
-    .leftJoin(provider, eq(provider.id, page.providerId))
+    .leftJoinLateral(homeowner, sql`true`)
+    .leftJoinLateral(provider, sql`true`)
     .orderBy(sql`${page.id} desc nulls last`);
 }
 

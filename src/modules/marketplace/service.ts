@@ -28,14 +28,12 @@ import { MarketplaceLists } from './lists.js';
 import {
   type BookingFilter,
   type BookingRow,
-  bookingsQuery,
   canServe,
   casBooking,
   casQuote,
   casRequest,
   contactOf,
   type FeedFilter,
-  feedQuery,
   findBooking,
   findBookingView,
   findLiveQuote,
@@ -45,7 +43,6 @@ import {
   findRequest,
   findServableRequest,
   hasQuotes,
-  homeownerRequestsQuery,
   insertBooking,
   insertQuote,
   insertRequest,
@@ -58,7 +55,6 @@ import {
   quotesForService,
   quotesOnRequest,
   type RequestRow,
-  requestQuotesQuery,
   updateRequestFields,
 } from './repository.js';
 import type { Booking, JobRequestInput, JobRequestPatch, Quote, QuoteInput } from './schemas.js';
