@@ -14,7 +14,7 @@ import {
   signInOptions,
   signInWithPasskey,
   WEBAUTHN_ENV,
-} from './support.js';
+} from '../helpers/webauthn.js';
 
 const t = await createTestApp({ env: { ...GENEROUS_LIMITS, ...WEBAUTHN_ENV } });
 afterAll(() => t.close());
@@ -81,12 +81,7 @@ describe('registering a passkey', () => {
     const { authenticator } = await registerPasskey(t, jane);
     const signedIn = await signInWithPasskey(t, authenticator);
     const headers = { authorization: `Bearer ${signedIn.json().access_token}` };
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/passkeys/options',
-      headers,
-      payload: {},
-    });
+    const res = await registrationOptions(t, { headers });
     expect(res.statusCode, res.body).toBe(200);
   });
 });
