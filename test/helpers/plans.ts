@@ -54,6 +54,14 @@ export interface PlanMarketplaceSize {
   requests: number;
 }
 
+/** 1/20 of the issue's size: 5,000 requests, about 15,000 quotes, 2,500 bookings. */
+export const PLAN_MARKETPLACE: PlanMarketplaceSize = {
+  homeowners: 200,
+  providers: 100,
+  services: 1_000,
+  requests: 5_000,
+};
+
 /**
  * The marketplace the EXPLAIN tests plan on: `homeowners` accounts (`plan-owner-N`) with a
  * property each over 60 postal codes, `providers` accounts (`plan-pro-N`) sharing `services`
@@ -61,7 +69,10 @@ export interface PlanMarketplaceSize {
  * `requests` requests with their quotes and bookings. Statistics are left to the caller, which
  * adds its own rows first.
  */
-export async function seedPlanMarketplace(db: Db, size: PlanMarketplaceSize): Promise<void> {
+export async function seedPlanMarketplace(
+  db: Db,
+  size: PlanMarketplaceSize = PLAN_MARKETPLACE,
+): Promise<void> {
   await db.execute(sql`
     insert into users (id, email, full_name, password_hash, email_verified)
     select gen_random_uuid(), 'plan-' || kind || '-' || g || '@example.com', 'Plan ' || g, 'x', true

@@ -13,6 +13,7 @@ import {
   explain,
   firstRow,
   nodes,
+  PLAN_MARKETPLACE,
   type PlanNode,
   seedPlanMarketplace,
 } from '../helpers/plans.js';
@@ -23,10 +24,7 @@ import {
  * bench's own seed (bench/lib/marketplace-seed.ts) at 1/20 of the issue's size: 5,000 requests,
  * 15,000 quotes, 2,500 bookings, with fresh statistics.
  */
-const HOMEOWNERS = 200;
-const PROVIDERS = 100;
-const SERVICES = 1_000;
-const REQUESTS = 5_000;
+const REQUESTS = PLAN_MARKETPLACE.requests;
 
 let t: TestContext;
 const seeded = {
@@ -44,12 +42,7 @@ const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query)
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
   const db = t.app.db;
-  await seedPlanMarketplace(db as Db, {
-    homeowners: HOMEOWNERS,
-    providers: PROVIDERS,
-    services: SERVICES,
-    requests: REQUESTS,
-  });
+  await seedPlanMarketplace(db as Db);
   for (const table of [
     'users',
     'properties',

@@ -8,6 +8,7 @@ import {
   explain,
   firstRow,
   nodes,
+  PLAN_MARKETPLACE,
   type PlanNode,
   seedPlanMarketplace,
 } from '../helpers/plans.js';
@@ -18,10 +19,7 @@ import {
  * 5,000 requests (about 15,000 quotes): a thread per quoting provider and request, three
  * messages in each, and one long thread of 3,000, with fresh statistics.
  */
-const HOMEOWNERS = 200;
-const PROVIDERS = 100;
-const SERVICES = 1_000;
-const REQUESTS = 5_000;
+const REQUESTS = PLAN_MARKETPLACE.requests;
 const LONG = 3_000;
 /** A busy provider: in this many threads on top of the seeded ones. */
 const BUSY = 3_000;
@@ -41,12 +39,7 @@ const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query)
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
   const db = t.app.db;
-  await seedPlanMarketplace(db as Db, {
-    homeowners: HOMEOWNERS,
-    providers: PROVIDERS,
-    services: SERVICES,
-    requests: REQUESTS,
-  });
+  await seedPlanMarketplace(db as Db);
   await db.execute(sql`
     insert into users (id, email, full_name, password_hash, email_verified)
     values (gen_random_uuid(), 'plan-busy-1@example.com', 'Busy', 'x', true)`);
