@@ -17,6 +17,7 @@ import {
   verify,
   WEBAUTHN_ENV,
 } from '../helpers/webauthn.js';
+import { changeLinks, revertChange } from '../users/email-change.support.js';
 
 const t = await createTestApp({ env: { ...GENEROUS_LIMITS, ...WEBAUTHN_ENV } });
 afterAll(() => t.close());
@@ -276,20 +277,8 @@ describe('who may add and delete', () => {
     // A hijacker who held the session may have added a passkey: it must not outlive the revert.
     const jane = await loginAs(t);
     await registerPasskey(t, jane);
-    const requested = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/email',
-      headers: jane.headers,
-      payload: { password: jane.password, newEmail: `new-${jane.email}` },
-    });
-    expect(requested.statusCode, requested.body).toBe(202);
-    const notice = await t.mailbox.next(jane.email);
-    const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(notice.text)?.[1];
-    const reverted = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/email/revert',
-      payload: { token },
-    });
+    const { revert } = await changeLinks(t, jane, `new-${jane.email}`);
+    const reverted = await revertChange(t, revert);
     expect(reverted.statusCode, reverted.body).toBe(200);
     expect(await t.app.db.select().from(passkeys).where(eq(passkeys.userId, jane.id))).toEqual([]);
   });
