@@ -6,7 +6,7 @@ import { countPostgresCpuOf } from './lib/cpu.js';
 import { databaseUrl, dropDatabase, holdBenchLock, recreateDatabase } from './lib/db.js';
 import { type Measurement, measure, type Target } from './lib/load.js';
 import { benchOptions } from './lib/options.js';
-import { logsDir, SECRETS, scratch } from './lib/servers.js';
+import { appEnv, logsDir, SECRETS, scratch } from './lib/servers.js';
 import { median } from './lib/stats.js';
 import { BENCH_PASSWORD, seed } from './seed.js';
 
@@ -31,24 +31,7 @@ async function startBuild(name: string, dist: string, dbUrl: string): Promise<Se
   const server = start(
     name,
     [path.join(dist, 'server.js')],
-    {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      BCRYPT_COST: '12',
-      ...SECRETS,
-      ACCESS_TOKEN_TTL: '3600',
-      WEB_CONCURRENCY: '1',
-      RATE_LIMIT_WINDOW: '1',
-      RATE_LIMIT_GLOBAL_MAX: '1000000',
-      RATE_LIMIT_AUTH_MAX: '100000',
-      RATE_LIMIT_LOGIN_FAILURES: '10000',
-      RATE_LIMIT_MAILS_PER_EMAIL: '10000',
-      DATA_DIR: path.join(scratch(), `data-${name}`),
-      DATABASE_URL: dbUrl,
-    },
+    appEnv(port, { DATA_DIR: path.join(scratch(), `data-${name}`), DATABASE_URL: dbUrl }),
     port,
     scratch(),
     logsDir(),

@@ -36,9 +36,13 @@ export function removeScratch() {
  * The production build as it would run: NODE_ENV=production, bcrypt cost 12, warn-level logs.
  * Only the rate limits are raised (a 1 s window with a million requests) so that the bench
  * measures the server rather than the limiter's 429s; the limiter still runs on every request.
- * Access tokens live an hour so that one login lasts the whole run.
+ * Access tokens live an hour so that one login lasts the whole run. `extra` adds to it or
+ * overrides it (DATABASE_URL, another DATA_DIR).
  */
-function appEnv(port: number, extra: Record<string, string>): Record<string, string | undefined> {
+export function appEnv(
+  port: number,
+  extra: Record<string, string>,
+): Record<string, string | undefined> {
   return {
     PATH: process.env.PATH,
     NODE_ENV: 'production',

@@ -42,6 +42,41 @@ ${button}
 </body></html>`;
 }
 
+/**
+ * A mail whose point is one link: the paragraphs, the link on its own (a button in the HTML),
+ * then `after` (what to do if it was not you). `heading` tops the HTML (the subject by default).
+ */
+function linkMail(
+  subject: string,
+  lines: string[],
+  action: { label: string; href: string },
+  options: { after?: string; heading?: string } = {},
+): MailContent {
+  const after = options.after === undefined ? [] : [options.after];
+  return {
+    subject,
+    text: `${[...lines, action.href, ...after].join('\n\n')}\n`,
+    html: layout(options.heading ?? subject, [...lines, ...after], action),
+    link: action.href,
+  };
+}
+
+/**
+ * A mail of paragraphs only, any address written into them; `button` adds one to the HTML alone.
+ * `heading` tops the HTML (the subject by default).
+ */
+function noticeMail(
+  subject: string,
+  lines: string[],
+  options: { heading?: string; button?: { label: string; href: string } } = {},
+): MailContent {
+  return {
+    subject,
+    text: `${lines.join('\n\n')}\n`,
+    html: layout(options.heading ?? subject, lines, options.button),
+  };
+}
+
 export function verifyEmailMail(
   appUrl: string,
   name: string,
@@ -54,19 +89,12 @@ export function verifyEmailMail(
     'Welcome to Homefront. Please confirm your email address to activate your account.',
     `This link works once and expires in ${hours} hours.`,
   ];
-  return {
-    subject: 'Confirm your email address',
-    text: `${lines.join('\n\n')}\n\n${link}\n\nIf you did not sign up, ignore this message.\n`,
-    html: layout(
-      'Confirm your email address',
-      [...lines, 'If you did not sign up, ignore this message.'],
-      {
-        label: 'Confirm email',
-        href: link,
-      },
-    ),
-    link,
-  };
+  return linkMail(
+    'Confirm your email address',
+    lines,
+    { label: 'Confirm email', href: link },
+    { after: 'If you did not sign up, ignore this message.' },
+  );
 }
 
 /**
@@ -88,17 +116,13 @@ export function alreadyRegisteredMail(
       : `Sign in with this address and your password, or if you forgot your password, reset it at ${reset}.`,
     'If this was not you, you can ignore this message; your account has not changed.',
   ];
-  return {
-    subject: 'You already have a Homefront account',
-    text: `${lines.join('\n\n')}\n`,
-    html: layout(
-      'You already have an account',
-      lines,
+  return noticeMail('You already have a Homefront account', lines, {
+    heading: 'You already have an account',
+    button:
       pages === 'frontend'
         ? { label: 'Sign in', href: login }
         : { label: 'Reset password', href: reset },
-    ),
-  };
+  });
 }
 
 export function resetPasswordMail(
@@ -113,19 +137,12 @@ export function resetPasswordMail(
     'We received a request to reset your Homefront password.',
     `This link works once and expires in ${minutes} minutes. Resetting signs you out everywhere.`,
   ];
-  return {
-    subject: 'Reset your password',
-    text: `${lines.join('\n\n')}\n\n${link}\n\nIf you did not ask for this, ignore this message; your password has not changed.\n`,
-    html: layout(
-      'Reset your password',
-      [
-        ...lines,
-        'If you did not ask for this, ignore this message; your password has not changed.',
-      ],
-      { label: 'Reset password', href: link },
-    ),
-    link,
-  };
+  return linkMail(
+    'Reset your password',
+    lines,
+    { label: 'Reset password', href: link },
+    { after: 'If you did not ask for this, ignore this message; your password has not changed.' },
+  );
 }
 
 export function passwordChangedMail(appUrl: string, name: string): MailContent {
@@ -135,11 +152,7 @@ export function passwordChangedMail(appUrl: string, name: string): MailContent {
     'The password of your Homefront account was just changed, and your other sessions were signed out.',
     `If this was not you, reset your password now at ${reset} and contact support.`,
   ];
-  return {
-    subject: 'Your password was changed',
-    text: `${lines.join('\n\n')}\n`,
-    html: layout('Your password was changed', lines),
-  };
+  return noticeMail('Your password was changed', lines);
 }
 
 /**
@@ -225,12 +238,7 @@ export function marketplaceMail(
     text.line.replace('{title}', facts.title),
     ...(facts.note ? [`Note: ${facts.note}`] : []),
   ];
-  return {
-    subject: text.subject,
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout(text.subject, lines, { label: 'Open in Homefront', href: link }),
-    link,
-  };
+  return linkMail(text.subject, lines, { label: 'Open in Homefront', href: link });
 }
 
 /**
@@ -242,15 +250,9 @@ export function messageMail(
   name: string,
   facts: { from: string; title: string; path: string },
 ): MailContent {
-  const subject = 'New message';
   const link = `${appUrl}${facts.path}`;
   const lines = [`Hello ${name},`, `${facts.from} sent you a message about "${facts.title}".`];
-  return {
-    subject,
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout(subject, lines, { label: 'Open in Homefront', href: link }),
-    link,
-  };
+  return linkMail('New message', lines, { label: 'Open in Homefront', href: link });
 }
 
 export function mfaResetMail(appUrl: string, name: string): MailContent {
@@ -261,11 +263,7 @@ export function mfaResetMail(appUrl: string, name: string): MailContent {
     'Sign in and set up two-factor sign-in again under your account settings.',
     `If you did not ask for this, reset your password now at ${reset} and contact support.`,
   ];
-  return {
-    subject: 'Two-factor sign-in was reset',
-    text: `${lines.join('\n\n')}\n`,
-    html: layout('Two-factor sign-in was reset', lines),
-  };
+  return noticeMail('Two-factor sign-in was reset', lines);
 }
 
 /** To the new address: the link that makes it the account's address. */
@@ -281,16 +279,12 @@ export function emailChangeConfirmMail(
     'You asked to use this address for your Homefront account. Confirm it to finish the change; until then your account keeps its current address.',
     `This link works once and expires in ${hours} hours.`,
   ];
-  const ignore = 'If you did not ask for this, ignore this message; nothing changes.';
-  return {
-    subject: 'Confirm your new email address',
-    text: `${lines.join('\n\n')}\n\n${link}\n\n${ignore}\n`,
-    html: layout('Confirm your new email address', [...lines, ignore], {
-      label: 'Confirm new address',
-      href: link,
-    }),
-    link,
-  };
+  return linkMail(
+    'Confirm your new email address',
+    lines,
+    { label: 'Confirm new address', href: link },
+    { after: 'If you did not ask for this, ignore this message; nothing changes.' },
+  );
 }
 
 /** To the old address: what is happening, and the link that undoes it. */
@@ -307,16 +301,12 @@ export function emailChangeNoticeMail(
     `Someone signed in to your Homefront account asked to change its email address to ${newEmail}. The change takes effect once that address confirms it.`,
     `If this wasn't you, open the link below within ${days} days: it keeps (or restores) this address, signs out every session and asks you to choose a new password.`,
   ];
-  return {
-    subject: 'Your email address is being changed',
-    text: `${lines.join('\n\n')}\n\n${link}\n\nIf it was you, there is nothing to do.\n`,
-    html: layout(
-      'Your email address is being changed',
-      [...lines, 'If it was you, there is nothing to do.'],
-      { label: "This wasn't me", href: link },
-    ),
-    link,
-  };
+  return linkMail(
+    'Your email address is being changed',
+    lines,
+    { label: "This wasn't me", href: link },
+    { after: 'If it was you, there is nothing to do.' },
+  );
 }
 
 /** To an address that already has an account: no link, so the requester learns nothing. */
@@ -326,11 +316,7 @@ export function emailChangeTakenMail(name: string): MailContent {
     'Someone asked to move another Homefront account to this email address. It already belongs to your account, so nothing was changed.',
     'If this was you, sign in with this address instead. Otherwise you can ignore this message.',
   ];
-  return {
-    subject: 'Someone tried to use your email address',
-    text: `${lines.join('\n\n')}\n`,
-    html: layout('Someone tried to use your email address', lines),
-  };
+  return noticeMail('Someone tried to use your email address', lines);
 }
 
 /** To the restored address after "this wasn't me": the reset link the account now needs. */
@@ -346,12 +332,12 @@ export function emailChangeRevertedMail(
     'The email change was undone: your account keeps this address, every session was signed out and the old password no longer works.',
     `Choose a new password with this link; it works once and expires in ${minutes} minutes. Later, use "forgot password" for a new one.`,
   ];
-  return {
-    subject: 'Your account is secured: choose a new password',
-    text: `${lines.join('\n\n')}\n\n${link}\n`,
-    html: layout('Choose a new password', lines, { label: 'Choose a new password', href: link }),
-    link,
-  };
+  return linkMail(
+    'Your account is secured: choose a new password',
+    lines,
+    { label: 'Choose a new password', href: link },
+    { heading: 'Choose a new password' },
+  );
 }
 
 /** A sign-in from a browser and network not seen on the account for 90 days. */
@@ -370,9 +356,5 @@ export function newSignInMail(
     `If it was not, reset your password now at ${reset}, then sign out everywhere from your account settings.`,
     'You can turn these notices off in your notification settings.',
   ];
-  return {
-    subject: 'New sign-in to your account',
-    text: `${lines.join('\n\n')}\n`,
-    html: layout('New sign-in to your account', lines),
-  };
+  return noticeMail('New sign-in to your account', lines);
 }

@@ -6,7 +6,7 @@ import { createTestApp, type TestContext } from '../helpers/app.js';
 import type { ReceivedMail } from '../helpers/mailbox.js';
 import { enrolMfa, nextCode, passwordStep } from '../helpers/mfa.js';
 import { createUser, login } from '../helpers/users.js';
-import { registerPasskey, signInOptions, verify, WEBAUTHN_ENV } from '../passkeys/support.js';
+import { registerPasskey, signInOptions, verify, WEBAUTHN_ENV } from '../helpers/webauthn.js';
 import { GENEROUS_LIMITS } from './support.js';
 
 /**

@@ -163,6 +163,15 @@ export async function auditRows(t: TestContext, type: string) {
   return t.app.db.select().from(auditEvents).where(eq(auditEvents.type, type));
 }
 
+/** The types of the audit events about a user, in no set order. */
+export async function auditTypesOf(t: TestContext, userId: string): Promise<string[]> {
+  const rows = await t.app.db
+    .select({ type: auditEvents.type })
+    .from(auditEvents)
+    .where(eq(auditEvents.subjectId, userId));
+  return rows.map((row) => row.type);
+}
+
 // ---- the JWT forge -------------------------------------------------------------------------
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,10 +1,11 @@
 import { type SQLWrapper, sql } from 'drizzle-orm';
+import { marketplaceSeedStatements } from '../../bench/lib/marketplace-seed.js';
 import type { Db } from '../../src/db/client.js';
 
 /**
  * Reading query plans, for the EXPLAIN tests that prove each list reads one index range: the
- * JSON plan of a built (not run) query, its nodes, and a one-line description for failure
- * messages.
+ * JSON plan of a built (not run) query, its nodes, a one-line description for failure
+ * messages, and the seeded marketplace the marketplace and message plans are read on.
  */
 
 export interface PlanNode {
@@ -40,3 +41,62 @@ export const describePlan = (root: PlanNode, among: PlanNode[] = nodes(root)) =>
         `${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ''}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}`,
     )
     .join(' / ');
+
+/** The first row a query returns, or an empty record. */
+export async function firstRow(db: Db, query: SQLWrapper): Promise<Record<string, unknown>> {
+  return ((await db.execute(query)) as unknown as Rows).rows[0] ?? {};
+}
+
+export interface PlanMarketplaceSize {
+  homeowners: number;
+  providers: number;
+  services: number;
+  requests: number;
+}
+
+/** 1/20 of the issue's size: 5,000 requests, about 15,000 quotes, 2,500 bookings. */
+export const PLAN_MARKETPLACE: PlanMarketplaceSize = {
+  homeowners: 200,
+  providers: 100,
+  services: 1_000,
+  requests: 5_000,
+};
+
+/**
+ * The marketplace the EXPLAIN tests plan on: `homeowners` accounts (`plan-owner-N`) with a
+ * property each over 60 postal codes, `providers` accounts (`plan-pro-N`) sharing `services`
+ * active services, and the bench's own marketplace seed (bench/lib/marketplace-seed.ts) of
+ * `requests` requests with their quotes and bookings. Statistics are left to the caller, which
+ * adds its own rows first.
+ */
+export async function seedPlanMarketplace(
+  db: Db,
+  size: PlanMarketplaceSize = PLAN_MARKETPLACE,
+): Promise<void> {
+  await db.execute(sql`
+    insert into users (id, email, full_name, password_hash, email_verified)
+    select gen_random_uuid(), 'plan-' || kind || '-' || g || '@example.com', 'Plan ' || g, 'x', true
+      from generate_series(1, ${size.homeowners + size.providers}) g,
+           lateral (select case when g <= ${size.homeowners} then 'owner' else 'pro' end as kind) k`);
+  await db.execute(sql`
+    insert into properties (id, owner_id, name, address_line1, city, region, postal_code, country,
+                            property_type)
+    select gen_random_uuid(), id, 'Home', '1 Plan Street', 'Springfield', 'IL',
+           lpad((row_number() over (order by id) % 60)::text, 5, '0'), 'US', 'single_family'
+      from users where email like 'plan-owner-%'`);
+  await db.execute(sql`
+    with p as (select array_agg(id order by id) as ids from users where email like 'plan-pro-%')
+    insert into services (id, provider_id, title, description, category, pricing_model, price_cents,
+                          postal_codes, is_active)
+    select gen_random_uuid(), p.ids[1 + g % ${size.providers}], 'Service ' || g, 'Seeded for the plan tests.',
+           (array['plumbing','electrical','hvac','roofing','cleaning','landscaping','painting',
+                  'carpentry','pest_control','appliance_repair','handyman','moving','other'])[1 + g % 13],
+           'fixed', 1000 + g,
+           array[lpad((g % 60)::text, 5, '0'), lpad(((g * 7) % 60)::text, 5, '0')], true
+      from p, generate_series(1, ${size.services}) g`);
+  await db.transaction(async (tx) => {
+    for (const statement of marketplaceSeedStatements({ requests: size.requests })) {
+      await tx.execute(sql.raw(statement));
+    }
+  });
+}

@@ -1,9 +1,13 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { expect } from 'vitest';
+import type { TestContext } from './app.js';
+import type { TestUser } from './users.js';
 
 /**
  * A software authenticator for API-level tests: a real P-256 key pair, real authenticator data
  * and a 'none' attestation in CBOR, real ES256 signatures. What a browser and a platform
- * authenticator would send, built by hand so each field can also be made wrong.
+ * authenticator would send, built by hand so each field can also be made wrong. Below it, the
+ * ceremonies the passkey tests run through the API with it (registration, sign-in).
  */
 
 type Cbor = number | string | Uint8Array | Cbor[] | Map<number | string, Cbor>;
@@ -167,4 +171,85 @@ export class SoftAuthenticator {
       },
     };
   }
+}
+
+/** The relying party every passkeys test app is configured as. */
+export const RP_ID = 'app.test';
+export const ORIGIN = 'https://app.test';
+export const WEBAUTHN_ENV = {
+  WEBAUTHN_RP_ID: RP_ID,
+  WEBAUTHN_ORIGINS: `${ORIGIN},https://m.app.test`,
+};
+
+export const newAuthenticator = (counts = true) => new SoftAuthenticator(RP_ID, ORIGIN, counts);
+
+/** Who asks for creation options: signed in, with the password (none after a fresh step-up). */
+type Registrant = Pick<TestUser, 'headers'> & { password?: string };
+
+export async function registrationOptions(t: TestContext, user: Registrant, body: object = {}) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/users/me/passkeys/options',
+    headers: user.headers,
+    payload: { password: user.password, ...body },
+  });
+}
+
+/** Sends `credential` (an authenticator's answer, or anything in its place) as a new passkey. */
+export function registerCredential(
+  t: TestContext,
+  user: Pick<TestUser, 'headers'>,
+  credential: unknown,
+  name = 'Key',
+) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/users/me/passkeys',
+    headers: user.headers,
+    payload: { name, credential },
+  });
+}
+
+/** Registers a passkey held by `authenticator` to `user`, through the API. */
+export async function registerPasskey(
+  t: TestContext,
+  user: TestUser,
+  authenticator = newAuthenticator(),
+  name = 'Laptop',
+) {
+  const options = await registrationOptions(t, user);
+  expect(options.statusCode, options.body).toBe(200);
+  const res = await registerCredential(
+    t,
+    user,
+    authenticator.create(options.json().publicKey),
+    name,
+  );
+  expect(res.statusCode, res.body).toBe(201);
+  return { authenticator, passkey: res.json() as { id: string; name: string } };
+}
+
+export async function signInOptions(t: TestContext) {
+  const res = await t.app.inject({ method: 'POST', url: '/auth/passkey/options' });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json() as {
+    challengeId: string;
+    expiresIn: number;
+    publicKey: { challenge: string; allowCredentials?: unknown[] };
+  };
+}
+
+export function verify(t: TestContext, challengeId: string, credential: unknown, headers = {}) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/passkey/verify',
+    headers,
+    payload: { challengeId, credential },
+  });
+}
+
+/** A whole passkey sign-in: options, the authenticator's assertion, verify. */
+export async function signInWithPasskey(t: TestContext, authenticator: SoftAuthenticator) {
+  const { challengeId, publicKey } = await signInOptions(t);
+  return verify(t, challengeId, authenticator.get(publicKey));
 }

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { marketplaceSeedStatements } from '../../bench/lib/marketplace-seed.js';
 import type { Db } from '../../src/db/client.js';
 import {
   bookingsQuery,
@@ -9,7 +8,15 @@ import {
   requestQuotesQuery,
 } from '../../src/modules/marketplace/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpers/plans.js';
+import {
+  describePlan,
+  explain,
+  firstRow,
+  nodes,
+  PLAN_MARKETPLACE,
+  type PlanNode,
+  seedPlanMarketplace,
+} from '../helpers/plans.js';
 
 /**
  * Each marketplace list reads one index range of its table, newest first, and never scans the
@@ -17,10 +24,7 @@ import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpe
  * bench's own seed (bench/lib/marketplace-seed.ts) at 1/20 of the issue's size: 5,000 requests,
  * 15,000 quotes, 2,500 bookings, with fresh statistics.
  */
-const HOMEOWNERS = 200;
-const PROVIDERS = 100;
-const SERVICES = 1_000;
-const REQUESTS = 5_000;
+const REQUESTS = PLAN_MARKETPLACE.requests;
 
 let t: TestContext;
 const seeded = {
@@ -33,39 +37,12 @@ const seeded = {
   deepBooking: '',
 };
 
-async function first(query: ReturnType<typeof sql>) {
-  return ((await t.app.db.execute(query)) as unknown as Rows).rows[0] ?? {};
-}
+const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query);
 
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
   const db = t.app.db;
-  await db.execute(sql`
-    insert into users (id, email, full_name, password_hash, email_verified)
-    select gen_random_uuid(), 'plan-' || kind || '-' || g || '@example.com', 'Plan ' || g, 'x', true
-      from generate_series(1, ${HOMEOWNERS + PROVIDERS}) g,
-           lateral (select case when g <= ${HOMEOWNERS} then 'owner' else 'pro' end as kind) k`);
-  await db.execute(sql`
-    insert into properties (id, owner_id, name, address_line1, city, region, postal_code, country,
-                            property_type)
-    select gen_random_uuid(), id, 'Home', '1 Plan Street', 'Springfield', 'IL',
-           lpad((row_number() over (order by id) % 60)::text, 5, '0'), 'US', 'single_family'
-      from users where email like 'plan-owner-%'`);
-  await db.execute(sql`
-    with p as (select array_agg(id order by id) as ids from users where email like 'plan-pro-%')
-    insert into services (id, provider_id, title, description, category, pricing_model, price_cents,
-                          postal_codes, is_active)
-    select gen_random_uuid(), p.ids[1 + g % ${PROVIDERS}], 'Service ' || g, 'Seeded for the plan tests.',
-           (array['plumbing','electrical','hvac','roofing','cleaning','landscaping','painting',
-                  'carpentry','pest_control','appliance_repair','handyman','moving','other'])[1 + g % 13],
-           'fixed', 1000 + g,
-           array[lpad((g % 60)::text, 5, '0'), lpad(((g * 7) % 60)::text, 5, '0')], true
-      from p, generate_series(1, ${SERVICES}) g`);
-  await db.transaction(async (tx) => {
-    for (const statement of marketplaceSeedStatements({ requests: REQUESTS })) {
-      await tx.execute(sql.raw(statement));
-    }
-  });
+  await seedPlanMarketplace(db as Db);
   for (const table of [
     'users',
     'properties',

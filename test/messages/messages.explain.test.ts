@@ -1,10 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { marketplaceSeedStatements } from '../../bench/lib/marketplace-seed.js';
 import type { Db } from '../../src/db/client.js';
 import { memberThreadsQuery, threadMessagesQuery } from '../../src/modules/messages/repository.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpers/plans.js';
+import {
+  describePlan,
+  explain,
+  firstRow,
+  nodes,
+  PLAN_MARKETPLACE,
+  type PlanNode,
+  seedPlanMarketplace,
+} from '../helpers/plans.js';
 
 /**
  * The two thread lists read one index range each, in the index's order (no sort, no scan of the
@@ -12,10 +19,7 @@ import { describePlan, explain, nodes, type PlanNode, type Rows } from '../helpe
  * 5,000 requests (about 15,000 quotes): a thread per quoting provider and request, three
  * messages in each, and one long thread of 3,000, with fresh statistics.
  */
-const HOMEOWNERS = 200;
-const PROVIDERS = 100;
-const SERVICES = 1_000;
-const REQUESTS = 5_000;
+const REQUESTS = PLAN_MARKETPLACE.requests;
 const LONG = 3_000;
 /** A busy provider: in this many threads on top of the seeded ones. */
 const BUSY = 3_000;
@@ -30,42 +34,15 @@ const seeded = {
   deepMessage: '',
 };
 
-async function first(query: ReturnType<typeof sql>) {
-  return ((await t.app.db.execute(query)) as unknown as Rows).rows[0] ?? {};
-}
+const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query);
 
 beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
   const db = t.app.db;
-  await db.execute(sql`
-    insert into users (id, email, full_name, password_hash, email_verified)
-    select gen_random_uuid(), 'plan-' || kind || '-' || g || '@example.com', 'Plan ' || g, 'x', true
-      from generate_series(1, ${HOMEOWNERS + PROVIDERS}) g,
-           lateral (select case when g <= ${HOMEOWNERS} then 'owner' else 'pro' end as kind) k`);
+  await seedPlanMarketplace(db as Db);
   await db.execute(sql`
     insert into users (id, email, full_name, password_hash, email_verified)
     values (gen_random_uuid(), 'plan-busy-1@example.com', 'Busy', 'x', true)`);
-  await db.execute(sql`
-    insert into properties (id, owner_id, name, address_line1, city, region, postal_code, country,
-                            property_type)
-    select gen_random_uuid(), id, 'Home', '1 Plan Street', 'Springfield', 'IL',
-           lpad((row_number() over (order by id) % 60)::text, 5, '0'), 'US', 'single_family'
-      from users where email like 'plan-owner-%'`);
-  await db.execute(sql`
-    with p as (select array_agg(id order by id) as ids from users where email like 'plan-pro-%')
-    insert into services (id, provider_id, title, description, category, pricing_model, price_cents,
-                          postal_codes, is_active)
-    select gen_random_uuid(), p.ids[1 + g % ${PROVIDERS}], 'Service ' || g, 'Seeded for the plan tests.',
-           (array['plumbing','electrical','hvac','roofing','cleaning','landscaping','painting',
-                  'carpentry','pest_control','appliance_repair','handyman','moving','other'])[1 + g % 13],
-           'fixed', 1000 + g,
-           array[lpad((g % 60)::text, 5, '0'), lpad(((g * 7) % 60)::text, 5, '0')], true
-      from p, generate_series(1, ${SERVICES}) g`);
-  await db.transaction(async (tx) => {
-    for (const statement of marketplaceSeedStatements({ requests: REQUESTS })) {
-      await tx.execute(sql.raw(statement));
-    }
-  });
   await db.execute(sql`
     insert into users (id, email, full_name, password_hash, email_verified)
     select gen_random_uuid(), 'plan-other-' || g || '@example.com', 'Other ' || g, 'x', true

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditEvents, mfaRecoveryCodes, mfaTotp } from '../../src/db/schema.js';
-import { GENEROUS_LIMITS } from '../auth/support.js';
+import { auditTypesOf, GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp } from '../helpers/app.js';
 import {
   enrolMfa,
@@ -17,14 +17,6 @@ import { loginAs } from '../helpers/users.js';
 
 const t = await createTestApp({ env: GENEROUS_LIMITS });
 afterAll(() => t.close());
-
-const auditTypes = async (userId: string) =>
-  (
-    await t.app.db
-      .select({ type: auditEvents.type })
-      .from(auditEvents)
-      .where(eq(auditEvents.subjectId, userId))
-  ).map((row) => row.type);
 
 describe('enrolment', () => {
   it('returns a secret, its otpauth URI and a QR code in SVG; MFA is off until confirmed', async () => {
@@ -90,7 +82,7 @@ describe('enrolment', () => {
       headers: jane.headers,
     });
     expect(status.json()).toEqual({ totp: true, recoveryCodesLeft: 10 });
-    expect(await auditTypes(jane.id)).toEqual(
+    expect(await auditTypesOf(t, jane.id)).toEqual(
       expect.arrayContaining(['mfa.totp_enrolled', 'mfa.totp_confirmed']),
     );
   });
@@ -168,7 +160,7 @@ describe('sign-in with MFA', () => {
       headers: { authorization: `Bearer ${verify.json().access_token}` },
     });
     expect(me.json().id).toBe(jane.id);
-    expect(await auditTypes(jane.id)).toEqual(
+    expect(await auditTypesOf(t, jane.id)).toEqual(
       expect.arrayContaining(['auth.mfa_challenged', 'auth.login_succeeded']),
     );
   });
@@ -213,7 +205,7 @@ describe('sign-in with MFA', () => {
       headers: jane.headers,
     });
     expect(status.json().recoveryCodesLeft).toBe(9);
-    expect(await auditTypes(jane.id)).toContain('mfa.recovery_code_used');
+    expect(await auditTypesOf(t, jane.id)).toContain('mfa.recovery_code_used');
   });
 
   it('a refresh keeps aal2', async () => {
@@ -255,7 +247,7 @@ describe('step-up', () => {
     });
     // The session is raised: even the older access token now passes.
     expect((await change()).statusCode).toBe(204);
-    expect(await auditTypes(jane.id)).toContain('auth.step_up');
+    expect(await auditTypesOf(t, jane.id)).toContain('auth.step_up');
   });
 
   it('a password-only session of an MFA user (amr pwd) steps up to ["pwd","otp"]', async () => {
@@ -295,7 +287,7 @@ describe('recovery codes and turning MFA off', () => {
       },
     });
     expectProblem(old, 401, 'invalid_credentials');
-    expect(await auditTypes(jane.id)).toContain('mfa.recovery_codes_regenerated');
+    expect(await auditTypesOf(t, jane.id)).toContain('mfa.recovery_codes_regenerated');
   });
 
   it('disabling needs the password and a code; then the password alone signs in', async () => {
@@ -316,7 +308,7 @@ describe('recovery codes and turning MFA off', () => {
     expect(
       await t.app.db.select().from(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, jane.id)),
     ).toEqual([]);
-    expect(await auditTypes(jane.id)).toContain('mfa.disabled');
+    expect(await auditTypesOf(t, jane.id)).toContain('mfa.disabled');
   });
 });
 

@@ -7,12 +7,13 @@ import { expectProblem } from '../helpers/problems.js';
 import { loginAs } from '../helpers/users.js';
 import {
   newAuthenticator,
+  registerCredential,
   registerPasskey,
   registrationOptions,
   signInOptions,
   verify,
   WEBAUTHN_ENV,
-} from './support.js';
+} from '../helpers/webauthn.js';
 
 const t = await createTestApp({ env: { ...GENEROUS_LIMITS, ...WEBAUTHN_ENV } });
 afterAll(() => t.close());
@@ -128,13 +129,7 @@ describe('registration requests', () => {
     const options = (await registrationOptions(t, jane)).json().publicKey;
     const credential = newAuthenticator().create(options);
     credential.response.clientDataJSON = Buffer.from('not json').toString('base64url');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/passkeys',
-      headers: jane.headers,
-      payload: { name: 'Key', credential },
-    });
-    expectProblem(res, 400, 'invalid_token');
+    expectProblem(await registerCredential(t, jane, credential), 400, 'invalid_token');
   });
 
   it('an attestation object that is not CBOR: 400, and the challenge is spent', async () => {
@@ -143,16 +138,9 @@ describe('registration requests', () => {
     const authenticator = newAuthenticator();
     const credential = authenticator.create(options);
     credential.response.attestationObject = Buffer.from('garbage').toString('base64url');
-    const send = (body: object) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/users/me/passkeys',
-        headers: jane.headers,
-        payload: body,
-      });
-    expectProblem(await send({ name: 'Key', credential }), 400, 'validation_failed');
+    expectProblem(await registerCredential(t, jane, credential), 400, 'validation_failed');
     expectProblem(
-      await send({ name: 'Key', credential: authenticator.create(options) }),
+      await registerCredential(t, jane, authenticator.create(options)),
       400,
       'invalid_token',
     );

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditEvents, passkeys } from '../../src/db/schema.js';
-import { GENEROUS_LIMITS } from '../auth/support.js';
+import { auditTypesOf, GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp } from '../helpers/app.js';
 import { loginAs, STRONG_PASSWORD } from '../helpers/users.js';
 import {
@@ -14,18 +14,10 @@ import {
   signInOptions,
   signInWithPasskey,
   WEBAUTHN_ENV,
-} from './support.js';
+} from '../helpers/webauthn.js';
 
 const t = await createTestApp({ env: { ...GENEROUS_LIMITS, ...WEBAUTHN_ENV } });
 afterAll(() => t.close());
-
-const auditTypes = async (userId: string) =>
-  (
-    await t.app.db
-      .select({ type: auditEvents.type })
-      .from(auditEvents)
-      .where(eq(auditEvents.subjectId, userId))
-  ).map((row) => row.type);
 
 describe('registering a passkey', () => {
   it('gives creation options for a discoverable credential with user verification, no attestation', async () => {
@@ -73,7 +65,7 @@ describe('registering a passkey', () => {
     expect(again.json().publicKey.excludeCredentials).toEqual([
       { id: authenticator.id, type: 'public-key', transports: ['internal'] },
     ]);
-    expect(await auditTypes(jane.id)).toContain('passkey.registered');
+    expect(await auditTypesOf(t, jane.id)).toContain('passkey.registered');
   });
 
   it('needs no password right after a passkey sign-in (a fresh aal2)', async () => {
@@ -81,12 +73,7 @@ describe('registering a passkey', () => {
     const { authenticator } = await registerPasskey(t, jane);
     const signedIn = await signInWithPasskey(t, authenticator);
     const headers = { authorization: `Bearer ${signedIn.json().access_token}` };
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/passkeys/options',
-      headers,
-      payload: {},
-    });
+    const res = await registrationOptions(t, { headers });
     expect(res.statusCode, res.body).toBe(200);
   });
 });
@@ -179,7 +166,7 @@ describe('deleting', () => {
     });
     expect(res.statusCode, res.body).toBe(204);
     expect((await signInWithPasskey(t, authenticator)).statusCode).toBe(401);
-    expect(await auditTypes(jane.id)).toContain('passkey.deleted');
+    expect(await auditTypesOf(t, jane.id)).toContain('passkey.deleted');
   });
 
   it('deleting the account deletes its passkeys', async () => {

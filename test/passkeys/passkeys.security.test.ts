@@ -6,16 +6,18 @@ import { createTestApp } from '../helpers/app.js';
 import { loginWithMfa, nextCode } from '../helpers/mfa.js';
 import { expectProblem } from '../helpers/problems.js';
 import { login, loginAs } from '../helpers/users.js';
-import { FLAGS } from '../helpers/webauthn.js';
 import {
+  FLAGS,
   newAuthenticator,
+  registerCredential,
   registerPasskey,
   registrationOptions,
   signInOptions,
   signInWithPasskey,
   verify,
   WEBAUTHN_ENV,
-} from './support.js';
+} from '../helpers/webauthn.js';
+import { changeLinks, revertChange } from '../users/email-change.support.js';
 
 const t = await createTestApp({ env: { ...GENEROUS_LIMITS, ...WEBAUTHN_ENV } });
 afterAll(() => t.close());
@@ -25,14 +27,6 @@ const audits = (userId: string, type: string) =>
     .select({ data: auditEvents.data })
     .from(auditEvents)
     .where(and(eq(auditEvents.subjectId, userId), eq(auditEvents.type, type)));
-
-const register = (user: { headers: Record<string, string> }, credential: unknown, name = 'Key') =>
-  t.app.inject({
-    method: 'POST',
-    url: '/users/me/passkeys',
-    headers: user.headers,
-    payload: { name, credential },
-  });
 
 describe('challenges', () => {
   it('a sign-in challenge is answered once, even by a valid assertion', async () => {
@@ -93,17 +87,25 @@ describe('challenges', () => {
     const options = (await registrationOptions(t, jane)).json().publicKey;
     const otherSession = await login(t, jane.email, jane.password);
     expectProblem(
-      await register(otherSession, authenticator.create(options)),
+      await registerCredential(t, otherSession, authenticator.create(options)),
       400,
       'invalid_token',
     );
     // That attempt did not spend it: it belongs to the first session, which answers once.
-    expect((await register(jane, authenticator.create(options))).statusCode).toBe(201);
-    expectProblem(await register(jane, newAuthenticator().create(options)), 400, 'invalid_token');
+    expect((await registerCredential(t, jane, authenticator.create(options))).statusCode).toBe(201);
+    expectProblem(
+      await registerCredential(t, jane, newAuthenticator().create(options)),
+      400,
+      'invalid_token',
+    );
     // Expired.
     const late = (await registrationOptions(t, jane)).json().publicKey;
     t.clock.advance(301);
-    expectProblem(await register(jane, newAuthenticator().create(late)), 400, 'invalid_token');
+    expectProblem(
+      await registerCredential(t, jane, newAuthenticator().create(late)),
+      400,
+      'invalid_token',
+    );
   });
 
   it('a challenge the server never issued is refused', async () => {
@@ -112,7 +114,7 @@ describe('challenges', () => {
       challenge: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       user: { id: 'AAAA' },
     });
-    expectProblem(await register(jane, made), 400, 'invalid_token');
+    expectProblem(await registerCredential(t, jane, made), 400, 'invalid_token');
   });
 });
 
@@ -154,7 +156,7 @@ describe('what a response must prove', () => {
     const jane = await loginAs(t);
     const options = (await registrationOptions(t, jane)).json().publicKey;
     const unverified = newAuthenticator().create(options, { flags: FLAGS.UP | FLAGS.AT });
-    expectProblem(await register(jane, unverified), 400, 'validation_failed');
+    expectProblem(await registerCredential(t, jane, unverified), 400, 'validation_failed');
 
     const { authenticator } = await registerPasskey(t, jane);
     const { challengeId, publicKey } = await signInOptions(t);
@@ -171,7 +173,7 @@ describe('what a response must prove', () => {
     ]) {
       const options = (await registrationOptions(t, jane)).json().publicKey;
       expectProblem(
-        await register(jane, newAuthenticator().create(options, wrong)),
+        await registerCredential(t, jane, newAuthenticator().create(options, wrong)),
         400,
         'validation_failed',
       );
@@ -189,7 +191,7 @@ describe('what a response must prove', () => {
     const jane = await loginAs(t);
     const options = (await registrationOptions(t, jane)).json().publicKey;
     const swapped = newAuthenticator().create(options, { type: 'webauthn.get' });
-    expectProblem(await register(jane, swapped), 400, 'validation_failed');
+    expectProblem(await registerCredential(t, jane, swapped), 400, 'validation_failed');
     const { authenticator } = await registerPasskey(t, jane);
     const { challengeId, publicKey } = await signInOptions(t);
     const res = await verify(
@@ -222,7 +224,7 @@ describe('what a response must prove', () => {
     const bob = await loginAs(t);
     const { authenticator } = await registerPasskey(t, jane);
     const options = (await registrationOptions(t, bob)).json().publicKey;
-    expectProblem(await register(bob, authenticator.create(options)), 409, 'conflict');
+    expectProblem(await registerCredential(t, bob, authenticator.create(options)), 409, 'conflict');
   });
 });
 
@@ -240,12 +242,7 @@ describe('who may add and delete', () => {
     });
     expect(stepped.statusCode, stepped.body).toBe(200);
     const headers = { authorization: `Bearer ${stepped.json().access_token}` };
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/passkeys/options',
-      headers,
-      payload: {},
-    });
+    const res = await registrationOptions(t, { headers });
     expect(res.statusCode, res.body).toBe(200);
   });
 
@@ -280,20 +277,8 @@ describe('who may add and delete', () => {
     // A hijacker who held the session may have added a passkey: it must not outlive the revert.
     const jane = await loginAs(t);
     await registerPasskey(t, jane);
-    const requested = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/email',
-      headers: jane.headers,
-      payload: { password: jane.password, newEmail: `new-${jane.email}` },
-    });
-    expect(requested.statusCode, requested.body).toBe(202);
-    const notice = await t.mailbox.next(jane.email);
-    const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(notice.text)?.[1];
-    const reverted = await t.app.inject({
-      method: 'POST',
-      url: '/users/me/email/revert',
-      payload: { token },
-    });
+    const { revert } = await changeLinks(t, jane, `new-${jane.email}`);
+    const reverted = await revertChange(t, revert);
     expect(reverted.statusCode, reverted.body).toBe(200);
     expect(await t.app.db.select().from(passkeys).where(eq(passkeys.userId, jane.id))).toEqual([]);
   });

@@ -1,9 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/client.js';
 import { reviewsAboutQuery, reviewsByQuery } from '../../src/modules/reviews/repository.js';
 import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-import { describePlan, nodes, type PlanNode, planOf, type Rows } from '../helpers/plans.js';
+import {
+  describePlan,
+  firstRow,
+  nodes,
+  type PlanNode,
+  planOf,
+  type Rows,
+} from '../helpers/plans.js';
 
 /**
  * The catalog's sorts and minRating, and the review lists, read index ranges: EXPLAINed from the
@@ -18,9 +26,7 @@ const REVIEWS = 30_000;
 let t: TestContext;
 const seeded = { providerId: '', deepId: '', deepBayes: 0, deepPriceId: '', deepPrice: 0 };
 
-async function first(query: ReturnType<typeof sql>) {
-  return ((await t.app.db.execute(query)) as unknown as Rows).rows[0] ?? {};
-}
+const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query);
 
 beforeAll(async () => {
   // Seeding 100,000 services (and their area rows and index entries) outlasts the default

@@ -3,6 +3,7 @@ import { GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp } from '../helpers/app.js';
 import { loginAs } from '../helpers/users.js';
 import { listen, StreamClient } from '../notifications/support.js';
+import { changeLinks, revertChange } from './email-change.support.js';
 
 /**
  * "This wasn't me" revokes every session of the account: their open notification streams end
@@ -22,20 +23,8 @@ it('the revert link ends the open notification streams of the account', async ()
   const stream = await StreamClient.open(url, jane.accessToken);
   clients.push(stream);
   expect(stream.status).toBe(200);
-  const requested = await t.app.inject({
-    method: 'POST',
-    url: '/users/me/email',
-    headers: jane.headers,
-    payload: { password: jane.password, newEmail: `moved-${jane.email}` },
-  });
-  expect(requested.statusCode, requested.body).toBe(202);
-  const notice = await t.mailbox.next(jane.email);
-  const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(notice.text)?.[1];
-  const reverted = await t.app.inject({
-    method: 'POST',
-    url: '/users/me/email/revert',
-    payload: { token },
-  });
+  const { revert } = await changeLinks(t, jane, `moved-${jane.email}`);
+  const reverted = await revertChange(t, revert);
   expect(reverted.statusCode, reverted.body).toBe(200);
   expect(await stream.endsWithin(1000)).toBeLessThan(1000);
 });

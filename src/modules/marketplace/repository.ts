@@ -486,17 +486,3 @@ export function bookingsQuery(db: Db, filter: BookingFilter) {
   if (filter.after) conditions.push(lt(bookings.id, filter.after));
   return bookingsDressed(db, conditions, filter.limit);
 }
-
-// People the mails go to
-
-export async function contactOf(
-  db: Db,
-  userId: string | null,
-): Promise<{ email: string; fullName: string } | undefined> {
-  if (!userId) return undefined;
-  const [row] = await db
-    .select({ email: users.email, fullName: users.fullName })
-    .from(users)
-    .where(eq(users.id, userId));
-  return row;
-}

@@ -5,6 +5,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { bookings, type Party } from '../../db/schema.js';
 import { recordAudit } from '../../kernel/audit.js';
+import { contactOf } from '../../kernel/contacts.js';
 import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import {
@@ -32,7 +33,6 @@ import {
   casBooking,
   casQuote,
   casRequest,
-  contactOf,
   type FeedFilter,
   findBooking,
   findBookingView,

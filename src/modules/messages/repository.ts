@@ -329,15 +329,3 @@ export async function nameOf(db: Db, userId: string | null): Promise<string> {
     .where(eq(users.id, userId));
   return row?.fullName ?? FORMER_USER;
 }
-
-export async function contactOf(
-  db: Db,
-  userId: string | null,
-): Promise<{ email: string; fullName: string } | undefined> {
-  if (!userId) return undefined;
-  const [row] = await db
-    .select({ email: users.email, fullName: users.fullName })
-    .from(users)
-    .where(eq(users.id, userId));
-  return row;
-}

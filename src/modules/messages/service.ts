@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
+import { contactOf } from '../../kernel/contacts.js';
 import type { Caller } from '../../kernel/guards.js';
 import type { Clock } from '../../lib/clock.js';
 import { badRequest, notFound } from '../../lib/errors.js';
@@ -9,7 +10,6 @@ import { messageMail } from '../../mail/templates.js';
 import type { Jobs } from '../../plugins/jobs.js';
 import type { NotificationsService } from '../notifications/service.js';
 import {
-  contactOf,
   findMemberThread,
   findMessage,
   findThreadAccess,

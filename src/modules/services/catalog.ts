@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { type ServiceCategory, serviceAreas, services, users } from '../../db/schema.js';
+import { literalLimit, PreparedStatements, placeholder, rowBucket } from '../../lib/prepared.js';
 import { newestFirst, serviceColumns } from './repository.js';
 
 /**
@@ -34,7 +35,7 @@ export interface CatalogFilter {
 type Parameters = {
   [K in keyof Omit<CatalogFilter, 'limit' | 'sort'>]: CatalogFilter[K] | Placeholder;
 } & {
-  /** Written into the SQL as a literal, never a parameter: see CatalogReader. */
+  /** A literal of the SQL, never a parameter: see literalLimit (src/lib/prepared.ts). */
   limit: number;
   /** Chooses the statement, never a parameter. */
   sort?: CatalogSort;
@@ -79,7 +80,7 @@ export function catalogQuery(db: Db, filter: Parameters) {
       .innerJoin(users, activeProvider)
       .where(and(...conditions))
       .orderBy(desc(serviceAreas.serviceId))
-      .limit(literal(filter.limit));
+      .limit(literalLimit(filter.limit));
   }
   const areas = filter.postalCode
     ? and(
@@ -99,7 +100,7 @@ export function catalogQuery(db: Db, filter: Parameters) {
   return (areas ? query.innerJoin(serviceAreas, areas) : query)
     .where(and(...conditions))
     .orderBy(...order.by)
-    .limit(literal(filter.limit));
+    .limit(literalLimit(filter.limit));
 }
 
 type Value = number | string | Placeholder | undefined;
@@ -137,30 +138,19 @@ const ORDERS: Record<
   },
 };
 
-/** Drizzle binds a numeric LIMIT as a parameter; an SQL chunk goes into the text as it is. */
-const literal = (rows: number) => sql.raw(String(Math.trunc(rows))) as unknown as number;
-
 type Prepared = ReturnType<ReturnType<typeof catalogQuery>['prepare']>;
 const FILTERS = ['category', 'postalCode', 'q', 'minRating', 'after', 'afterKey'] as const;
-/** Rows a statement fetches: a page size plus the one row that says there is more. */
-const ROW_BUCKETS = [11, 21, 51, 101];
 
 /**
- * Runs the catalog as named prepared statements, one per combination of filters present and
- * bucket of page size: PostgreSQL parses each once per connection, the SQL is built once per
- * app, and the plan is kept rather than made anew on every request (planning was most of a
- * catalog request's database time).
- *
- * The LIMIT is a literal of the statement: with `LIMIT $n` the plan PostgreSQL would keep prices
- * the scan for a tenth of the table, never beats a fresh plan, and every call is planned again.
- * A page size between buckets fetches up to the next bucket and the extra rows are dropped
- * (toPage), so a connection holds at most 16 × 4 statements. With `q` the words' frequency
- * decides between the full-text index and the ordered scan, so PostgreSQL keeps planning those
- * per call, as it chooses to.
+ * Runs the catalog as named prepared statements (src/lib/prepared.ts), one per combination of
+ * filters present and bucket of page size: planning was most of a catalog request's database
+ * time. The LIMIT is a literal of the statement, so a connection holds at most 16 × 4
+ * statements. With `q` the words' frequency decides between the full-text index and the ordered
+ * scan, so PostgreSQL keeps planning those per call, as it chooses to.
  */
 export class CatalogReader {
   readonly #db: Db;
-  readonly #prepared = new Map<string, Prepared>();
+  readonly #statements = new PreparedStatements<Prepared>('catalog');
 
   constructor(db: Db) {
     this.#db = db;
@@ -168,17 +158,17 @@ export class CatalogReader {
 
   /** Active services of active providers: a disabled provider's services leave at once. */
   list(filter: CatalogFilter) {
-    const rows = ROW_BUCKETS.find((bucket) => bucket >= filter.limit) ?? filter.limit;
+    const rows = rowBucket(filter.limit);
     const present = FILTERS.filter((name) => filter[name] !== undefined && filter[name] !== '');
     const sort = filter.sort ?? 'newest';
     const shape = `${present.join('_') || 'all'}_${rows}${sort === 'newest' ? '' : `_${sort}`}`;
-    let prepared = this.#prepared.get(shape);
-    if (!prepared) {
+    const prepared = this.#statements.get(shape, (name) => {
       const parameters: Parameters = { limit: rows, sort };
-      for (const name of present) Object.assign(parameters, { [name]: sql.placeholder(name) });
-      prepared = catalogQuery(this.#db, parameters).prepare(`catalog_${shape}`);
-      this.#prepared.set(shape, prepared);
-    }
+      for (const filterName of present) {
+        Object.assign(parameters, { [filterName]: placeholder(filterName) });
+      }
+      return catalogQuery(this.#db, parameters).prepare(name);
+    });
     const { sort: _sort, ...values } = filter;
     return prepared.execute(values);
   }

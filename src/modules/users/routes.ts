@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   conditionalGet,
@@ -22,7 +23,7 @@ import {
   ProfileReplace,
   User,
 } from './schemas.js';
-import type { UsersService } from './service.js';
+import type { ProfileChanges, UsersService } from './service.js';
 
 /** The caller as the `User` resource: the auth query already loaded every field. */
 function asUser(caller: Caller) {
@@ -46,6 +47,19 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
   users: UsersService;
   emailChanges: EmailChangeService;
 }> = async (app, { users, emailChanges }) => {
+  /** PUT and PATCH /users/me write the fields given (PUT's schema demands every one). */
+  async function saveProfile(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    changes: ProfileChanges,
+  ) {
+    const caller = callerOf(request);
+    const expected = expectedVersions(request, grantsOf(caller));
+    const user = await users.updateProfile(caller, changes, requestContext(request), expected);
+    setTag(reply, userTag(user));
+    return user;
+  }
+
   app.get(
     '/users/me',
     {
@@ -81,18 +95,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: User, ...errors() },
       },
     },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const expected = expectedVersions(request, grantsOf(caller));
-      const user = await users.updateProfile(
-        caller,
-        request.body,
-        requestContext(request),
-        expected,
-      );
-      setTag(reply, userTag(user));
-      return user;
-    },
+    async (request, reply) => saveProfile(request, reply, request.body),
   );
 
   app.patch(
@@ -109,18 +112,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: User, ...errors() },
       },
     },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const expected = expectedVersions(request, grantsOf(caller));
-      const user = await users.updateProfile(
-        caller,
-        request.body,
-        requestContext(request),
-        expected,
-      );
-      setTag(reply, userTag(user));
-      return user;
-    },
+    async (request, reply) => saveProfile(request, reply, request.body),
   );
 
   app.post(
