@@ -56,19 +56,19 @@ const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActi
  * - with a `postalCode`, the read starts in service_areas, whose btree keys (postal code[,
  *   category], service id) hand out the matches already in catalog order;
  * - without one, the partial indexes on active services, (id desc) or (category, id desc);
- * - `q` as `search @@ tsquery`, for the GIN index on the generated tsvector when the words are rare.
+ * - `q` as `search @@ tsquery` on the generated tsvector: in newest order a bounded walk of the
+ *   newest services, then the GIN index for the rest (boundedSearch); in the other orders, the
+ *   planner's choice between the GIN index and the ordered scan.
  * Every value is a bound parameter; plainto_tsquery reads operators in `q` as plain text.
  */
 export function catalogQuery(db: Db, filter: Parameters) {
   const sort = filter.sort ?? 'newest';
   const conditions: SQL[] = [sql`${services.isActive}`];
-  if (filter.q) {
-    conditions.push(sql`${services.search} @@ plainto_tsquery('simple', ${filter.q})`);
-  }
   if (filter.minRating !== undefined) {
     conditions.push(gte(services.ratingAverage, sql`${filter.minRating}::float8`));
   }
   if (sort === 'newest' && filter.postalCode) {
+    if (filter.q) conditions.push(matches(filter.q));
     conditions.push(eq(serviceAreas.postalCode, filter.postalCode));
     if (filter.category) conditions.push(eq(serviceAreas.category, filter.category));
     if (filter.after) conditions.push(lt(serviceAreas.serviceId, filter.after));
@@ -91,6 +91,11 @@ export function catalogQuery(db: Db, filter: Parameters) {
   if (filter.category && !areas) conditions.push(eq(services.category, filter.category));
   const order = ORDERS[sort];
   if (filter.after) conditions.push(order.after(filter.afterKey, filter.after));
+  if (filter.q) {
+    conditions.push(
+      sort === 'newest' ? boundedSearch(conditions, filter.q, filter.limit) : matches(filter.q),
+    );
+  }
   const query = db
     .select({ ...columns, sortKey: order.key })
     .from(services)
@@ -100,6 +105,51 @@ export function catalogQuery(db: Db, filter: Parameters) {
     .where(and(...conditions))
     .orderBy(...order.by)
     .limit(literal(filter.limit));
+}
+
+const matches = (q: string | Placeholder) =>
+  sql`${services.search} @@ plainto_tsquery('simple', ${q})`;
+
+/**
+ * Services the catalog's ordered walk reads for a `q` before it turns to the full-text index.
+ */
+export const SEARCH_WALK = 1000;
+
+/**
+ * `q` in newest order, as a bounded ordered walk with the GIN index below it: the services
+ * matching q among the newest SEARCH_WALK that the other conditions (`walk`) let
+ * through, read newest first from services_catalog_idx (a common word fills the page within a
+ * few dozen rows), and, only when those do not fill the page, the older matches from the GIN
+ * index services_search_idx (a word that rare has few matches). A plain `search @@ q` leaves
+ * the choice to the planner, which prices a word missing from its statistics, and every word of
+ * a generic plan, at 0.5 % of the rows: an ordered walk then looks cheaper than the GIN index,
+ * and for a word absent from the data it reads the whole catalog (100,000 rows) to find nothing.
+ * The older matches are planned for full retrieval (inside array()), where only the GIN index
+ * is cheap; the one-time filter on the count of newer ones skips them when the page is full.
+ */
+function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number): SQL {
+  const where = sql.join(
+    walk.map((condition) => sql`(${condition})`),
+    sql` and `,
+  );
+  const from = sql`${services} inner join ${users} on ${activeProvider} where ${where}`;
+  const take = (count: number) => sql.raw(String(Math.trunc(count)));
+  return sql`${services.id} = any(array(
+    with newer as (
+      select id from (
+        select ${services.id} as id, ${services.search} as search from ${from}
+         order by ${newestFirst} limit ${take(SEARCH_WALK)}
+      ) newest
+      where search @@ plainto_tsquery('simple', ${q})
+      order by id desc nulls last limit ${take(rows)}
+    )
+    select id from newer
+    union all
+    select ${services.id} from ${from} and ${matches(q)}
+       and ${services.id} < (select ${services.id} from ${from}
+                              order by ${newestFirst} offset ${take(SEARCH_WALK - 1)} limit 1)
+       and (select count(*) from newer) < ${take(rows)}
+  ))`;
 }
 
 type Value = number | string | Placeholder | undefined;
@@ -154,9 +204,8 @@ const ROW_BUCKETS = [11, 21, 51, 101];
  * The LIMIT is a literal of the statement: with `LIMIT $n` the plan PostgreSQL would keep prices
  * the scan for a tenth of the table, never beats a fresh plan, and every call is planned again.
  * A page size between buckets fetches up to the next bucket and the extra rows are dropped
- * (toPage), so a connection holds at most 16 × 4 statements. With `q` the words' frequency
- * decides between the full-text index and the ordered scan, so PostgreSQL keeps planning those
- * per call, as it chooses to.
+ * (toPage), so a connection holds at most 16 × 4 statements. With `q` in newest order the plan
+ * is the same for every word (boundedSearch), generic or custom.
  */
 export class CatalogReader {
   readonly #db: Db;
