@@ -132,21 +132,24 @@ function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number): SQL 
     walk.map((condition) => sql`(${condition})`),
     sql` and `,
   );
-  const from = sql`${services} inner join ${users} on ${activeProvider} where ${where}`;
   const take = (count: number) => sql.raw(String(Math.trunc(count)));
   return sql`${services.id} = any(array(
     with newer as (
-      select id from (
-        select ${services.id} as id, ${services.search} as search from ${from}
+      select newest.id from (
+        select ${services.id} as id, ${services.providerId} as provider_id,
+               ${services.search} as search
+          from ${services} where ${where}
          order by ${newestFirst} limit ${take(SEARCH_WALK)}
       ) newest
-      where search @@ plainto_tsquery('simple', ${q})
-      order by id desc nulls last limit ${take(rows)}
+      where newest.search @@ plainto_tsquery('simple', ${q})
+        and (select ${users.isActive} from ${users} where ${users.id} = newest.provider_id)
+      order by newest.id desc nulls last limit ${take(rows)}
     )
     select id from newer
     union all
-    select ${services.id} from ${from} and ${matches(q)}
-       and ${services.id} < (select ${services.id} from ${from}
+    select ${services.id} from ${services} inner join ${users} on ${activeProvider}
+     where ${where} and ${matches(q)}
+       and ${services.id} < (select ${services.id} from ${services} where ${where}
                               order by ${newestFirst} offset ${take(SEARCH_WALK - 1)} limit 1)
        and (select count(*) from newer) < ${take(rows)}
   ))`;
