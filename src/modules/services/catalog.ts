@@ -117,15 +117,18 @@ export const SEARCH_WALK = 1000;
 
 /**
  * `q` in newest order, as a bounded ordered walk with the GIN index below it: the services
- * matching q among the newest SEARCH_WALK that the other conditions (`walk`) let
- * through, read newest first from services_catalog_idx (a common word fills the page within a
- * few dozen rows), and, only when those do not fill the page, the older matches from the GIN
- * index services_search_idx (a word that rare has few matches). A plain `search @@ q` leaves
- * the choice to the planner, which prices a word missing from its statistics, and every word of
- * a generic plan, at 0.5 % of the rows: an ordered walk then looks cheaper than the GIN index,
- * and for a word absent from the data it reads the whole catalog (100,000 rows) to find nothing.
- * The older matches are planned for full retrieval (inside array()), where only the GIN index
- * is cheap; the one-time filter on the count of newer ones skips them when the page is full.
+ * matching q among the newest SEARCH_WALK that the other conditions (`walk`) let through, read
+ * newest first from services_catalog_idx (a common word fills the page within a few dozen rows),
+ * and, only when those do not fill the page, the older matches from the GIN index
+ * services_search_idx (a word that rare has few matches). A plain `search @@ q` leaves the choice
+ * to the planner, which prices a word missing from its statistics, and every word of a generic
+ * plan, at 0.5 % of the rows: an ordered walk then looks cheaper than the GIN index, and for a
+ * word absent from the data it reads the whole catalog (100,000 rows) to find nothing.
+ * The walk checks the provider of a matching row only, as a subplan rather than a join, so that
+ * no plan can trade its order for a hash join over all SEARCH_WALK rows. The older matches are
+ * planned for full retrieval (inside array()), where only the GIN index is cheap; the one-time
+ * filter on the count of newer ones skips them when the page is full. The outer query then reads
+ * the page's few ids.
  */
 function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number): SQL {
   const where = sql.join(
@@ -207,8 +210,8 @@ const ROW_BUCKETS = [11, 21, 51, 101];
  * The LIMIT is a literal of the statement: with `LIMIT $n` the plan PostgreSQL would keep prices
  * the scan for a tenth of the table, never beats a fresh plan, and every call is planned again.
  * A page size between buckets fetches up to the next bucket and the extra rows are dropped
- * (toPage), so a connection holds at most 16 × 4 statements. With `q` in newest order the plan
- * is the same for every word (boundedSearch), generic or custom.
+ * (toPage), so a connection holds at most 16 × 4 statements. With `q` in newest order every
+ * plan, generic or custom, reads a bounded number of rows for any word (boundedSearch).
  */
 export class CatalogReader {
   readonly #db: Db;
