@@ -12,6 +12,10 @@ export interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  /** With EXPLAIN ANALYZE: rows out per loop, loops run (0: never executed), rows filtered out. */
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
@@ -30,6 +34,11 @@ export async function explain(db: Db, query: SQLWrapper | object): Promise<PlanN
     (await db.execute(sql`explain (format json) ${query as SQLWrapper}`)) as unknown as Rows,
   );
 }
+
+/** Rows a node of an EXPLAIN ANALYZE plan read in all its loops: those it returned and filtered out. */
+export const rowsRead = (node: PlanNode) =>
+  ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) *
+  (node['Actual Loops'] ?? 0);
 
 export const nodes = (root: PlanNode): PlanNode[] => [root, ...(root.Plans ?? []).flatMap(nodes)];
 

@@ -1,9 +1,13 @@
 import { Placeholder, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CatalogFilter, catalogQuery } from '../../src/modules/services/catalog.js';
+import {
+  type CatalogFilter,
+  catalogQuery,
+  SEARCH_WALK,
+} from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
-import { nodes, type PlanNode, planOf, type Rows } from '../helpers/plans.js';
+import { nodes, type PlanNode, planOf, type Rows, rowsRead } from '../helpers/plans.js';
 import { loginAs } from '../helpers/users.js';
 
 /**
@@ -57,26 +61,29 @@ async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
  * (forced here): the statement is prepared from the same builder with placeholders, as
  * CatalogReader prepares it, and EXPLAIN EXECUTE shows the generic plan for the given values.
  */
-async function genericPlan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
+async function genericPlan(
+  filter: Omit<CatalogFilter, 'limit'>,
+  { context = t, analyze = false } = {},
+): Promise<PlanNode> {
   const values: Record<string, unknown> = { ...filter };
   const parameters = Object.fromEntries(
     Object.keys(values).map((name) => [name, sql.placeholder(name)]),
   );
-  const prepared = catalogQuery(t.app.db, { ...parameters, limit: 21 }).toSQL();
+  const prepared = catalogQuery(context.app.db, { ...parameters, limit: 21 }).toSQL();
   const args = prepared.params.map((param) =>
     param instanceof Placeholder ? values[param.name] : param,
   );
   // EXPLAIN EXECUTE takes no bound parameters: the (test's own, known) values go in as literals.
   const literal = (value: unknown) =>
     typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
-  return t.app.db.transaction(async (tx) => {
+  return context.app.db.transaction(async (tx) => {
     await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
     // PREPARE outlives a rollback: always DEALLOCATE, or the next test finds the name taken.
     await tx.execute(sql.raw(`prepare catalog_generic as ${prepared.sql}`));
     try {
       const result = await tx.execute(
         sql.raw(
-          `explain (format json) execute catalog_generic${args.length ? `(${args.map(literal).join(', ')})` : ''}`,
+          `explain (${analyze ? 'analyze, ' : ''}format json) execute catalog_generic${args.length ? `(${args.map(literal).join(', ')})` : ''}`,
         ),
       );
       return planOf(result as unknown as Rows);
@@ -175,6 +182,86 @@ describe(`catalog query plans on ${SERVICES} services`, () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.isActive).toBe(true);
   });
+});
+
+/**
+ * A word absent from the data, on a catalog as large as the bench's and with a vocabulary as
+ * small: every word of it is in the statistics, so PostgreSQL prices an unknown word at 0.5 % of
+ * the rows (and so does a generic plan, any word), and a plain `search @@ q` walked the whole
+ * catalog newest first to find nothing. EXPLAIN ANALYZE shows what each plan really read.
+ */
+describe('q on 100,000 services of a small vocabulary: bounded for any word', () => {
+  const LARGE = 100_000;
+  let big: TestContext;
+  beforeAll(async () => {
+    // Seeding 100,000 services (and their index entries) outlasts the default statement timeout
+    // on a busy machine.
+    big = await createTestApp({ noSmtp: true, env: { DB_STATEMENT_TIMEOUT_MS: '600000' } });
+    const db = big.app.db;
+    await db.execute(sql`
+      insert into users (id, email, full_name, password_hash, email_verified)
+      select gen_random_uuid(), 'vocab-' || g || '@example.com', 'Provider ' || g, 'x', true
+        from generate_series(1, 1000) g`);
+    // Words like the bench seed's: each of them in at least 1 in 13 services, none rarer.
+    await db.execute(sql`
+      with p as (select array_agg(id order by id) as ids from users where email like 'vocab-%')
+      insert into services (id, provider_id, title, description, category, pricing_model,
+                            price_cents, postal_codes, is_active)
+      select gen_random_uuid(), p.ids[1 + g % 1000],
+             (array['Reliable','Licensed','Local','Fast','Friendly'])[1 + g % 5] || ' ' ||
+             (array['leak','panel','furnace','roof','window','lawn','wall','deck','termite',
+                    'fridge','shelf','piano','chimney'])[1 + g % 13] || ' ' ||
+             (array['repair','install','cleaning','inspection'])[1 + g % 4],
+             'We bring our own tools. ' ||
+             (array['Free estimates.','Weekend visits.','Upfront pricing.'])[1 + g % 3],
+             (array['plumbing','electrical','hvac','roofing','cleaning','landscaping','painting',
+                    'carpentry','pest_control','appliance_repair','handyman','moving','other'])[1 + g % 13],
+             'fixed', 1000 + g, array[lpad((g % 300)::text, 5, '0')], g % 50 <> 0
+        from p, generate_series(1, ${LARGE}) g`);
+    for (const table of ['users', 'services', 'service_areas']) {
+      await db.execute(sql.raw(`vacuum analyze ${table}`));
+    }
+  });
+  afterAll(() => big?.close());
+
+  async function analyzed(filter: Omit<CatalogFilter, 'limit'>, generic: boolean) {
+    if (generic) return genericPlan(filter, { context: big, analyze: true });
+    const query = catalogQuery(big.app.db, { limit: 21, ...filter });
+    return planOf(
+      (await big.app.db.execute(sql`explain (analyze, format json) ${query}`)) as unknown as Rows,
+    );
+  }
+  const onTable = (root: PlanNode) =>
+    nodes(root).filter(
+      (node) => node['Relation Name'] === 'services' || node['Index Name']?.startsWith('services'),
+    );
+  const ran = (root: PlanNode, index: string) =>
+    nodes(root).filter((node) => node['Index Name'] === index && (node['Actual Loops'] ?? 0) > 0);
+  const reads = (root: PlanNode) =>
+    onTable(root)
+      .map((node) => `${node['Node Type']} ${node['Index Name'] ?? ''}: ${rowsRead(node)} rows`)
+      .join(' / ');
+
+  for (const generic of [false, true]) {
+    const kind = generic ? 'the prepared statement’s generic plan' : 'a plan for the word';
+    it(`a word absent from the data: ${kind} reads at most ${SEARCH_WALK} services in order, then the GIN index`, async () => {
+      const root = await analyzed({ q: 'zebra' }, generic);
+      expect(ran(root, 'services_search_idx').length, reads(root)).toBeGreaterThan(0);
+      for (const node of onTable(root)) {
+        expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(SEARCH_WALK + 100);
+      }
+    });
+
+    it(`a word in every 13th service: ${kind} stays an ordered walk of services_catalog_idx, never the GIN index`, async () => {
+      const root = await analyzed({ q: 'piano' }, generic);
+      expect(ran(root, 'services_catalog_idx').length, reads(root)).toBeGreaterThan(0);
+      expect(ran(root, 'services_search_idx'), reads(root)).toEqual([]);
+      // 21 matches among about 13 × 21 of the newest services, not the first SEARCH_WALK.
+      for (const node of onTable(root)) {
+        expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(21 * 13 * 2);
+      }
+    });
+  }
 });
 
 describe('the route keeps its plans (PostgreSQL)', () => {

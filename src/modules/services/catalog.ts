@@ -57,19 +57,19 @@ const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActi
  * - with a `postalCode`, the read starts in service_areas, whose btree keys (postal code[,
  *   category], service id) hand out the matches already in catalog order;
  * - without one, the partial indexes on active services, (id desc) or (category, id desc);
- * - `q` as `search @@ tsquery`, for the GIN index on the generated tsvector when the words are rare.
+ * - `q` as `search @@ tsquery` on the generated tsvector: in newest order a bounded walk of the
+ *   newest services, then the GIN index for the rest (boundedSearch); in the other orders, the
+ *   planner's choice between the GIN index and the ordered scan.
  * Every value is a bound parameter; plainto_tsquery reads operators in `q` as plain text.
  */
 export function catalogQuery(db: Db, filter: Parameters) {
   const sort = filter.sort ?? 'newest';
   const conditions: SQL[] = [sql`${services.isActive}`];
-  if (filter.q) {
-    conditions.push(sql`${services.search} @@ plainto_tsquery('simple', ${filter.q})`);
-  }
   if (filter.minRating !== undefined) {
     conditions.push(gte(services.ratingAverage, sql`${filter.minRating}::float8`));
   }
   if (sort === 'newest' && filter.postalCode) {
+    if (filter.q) conditions.push(matches(filter.q));
     conditions.push(eq(serviceAreas.postalCode, filter.postalCode));
     if (filter.category) conditions.push(eq(serviceAreas.category, filter.category));
     if (filter.after) conditions.push(lt(serviceAreas.serviceId, filter.after));
@@ -92,6 +92,11 @@ export function catalogQuery(db: Db, filter: Parameters) {
   if (filter.category && !areas) conditions.push(eq(services.category, filter.category));
   const order = ORDERS[sort];
   if (filter.after) conditions.push(order.after(filter.afterKey, filter.after));
+  if (filter.q) {
+    conditions.push(
+      sort === 'newest' ? boundedSearch(conditions, filter.q, filter.limit) : matches(filter.q),
+    );
+  }
   const query = db
     .select({ ...columns, sortKey: order.key })
     .from(services)
@@ -101,6 +106,57 @@ export function catalogQuery(db: Db, filter: Parameters) {
     .where(and(...conditions))
     .orderBy(...order.by)
     .limit(literalLimit(filter.limit));
+}
+
+const matches = (q: string | Placeholder) =>
+  sql`${services.search} @@ plainto_tsquery('simple', ${q})`;
+
+/**
+ * Services the catalog's ordered walk reads for a `q` before it turns to the full-text index.
+ */
+export const SEARCH_WALK = 1000;
+
+/**
+ * `q` in newest order, as a bounded ordered walk with the GIN index below it: the services
+ * matching q among the newest SEARCH_WALK that the other conditions (`walk`) let through, read
+ * newest first from services_catalog_idx (a common word fills the page within a few dozen rows),
+ * and, only when those do not fill the page, the older matches from the GIN index
+ * services_search_idx (a word that rare has few matches). A plain `search @@ q` leaves the choice
+ * to the planner, which prices a word missing from its statistics, and every word of a generic
+ * plan, at 0.5 % of the rows: an ordered walk then looks cheaper than the GIN index, and for a
+ * word absent from the data it reads the whole catalog (100,000 rows) to find nothing.
+ * The walk checks the provider of a matching row only, as a subplan rather than a join, so that
+ * no plan can trade its order for a hash join over all SEARCH_WALK rows. The older matches are
+ * planned for full retrieval (inside array()), where only the GIN index is cheap; the one-time
+ * filter on the count of newer ones skips them when the page is full. The outer query then reads
+ * the page's few ids.
+ */
+function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number): SQL {
+  const where = sql.join(
+    walk.map((condition) => sql`(${condition})`),
+    sql` and `,
+  );
+  const take = (count: number) => sql.raw(String(Math.trunc(count)));
+  return sql`${services.id} = any(array(
+    with newer as (
+      select newest.id from (
+        select ${services.id} as id, ${services.providerId} as provider_id,
+               ${services.search} as search
+          from ${services} where ${where}
+         order by ${newestFirst} limit ${take(SEARCH_WALK)}
+      ) newest
+      where newest.search @@ plainto_tsquery('simple', ${q})
+        and (select ${users.isActive} from ${users} where ${users.id} = newest.provider_id)
+      order by newest.id desc nulls last limit ${take(rows)}
+    )
+    select id from newer
+    union all
+    select ${services.id} from ${services} inner join ${users} on ${activeProvider}
+     where ${where} and ${matches(q)}
+       and ${services.id} < (select ${services.id} from ${services} where ${where}
+                              order by ${newestFirst} offset ${take(SEARCH_WALK - 1)} limit 1)
+       and (select count(*) from newer) < ${take(rows)}
+  ))`;
 }
 
 type Value = number | string | Placeholder | undefined;
@@ -145,8 +201,8 @@ const FILTERS = ['category', 'postalCode', 'q', 'minRating', 'after', 'afterKey'
  * Runs the catalog as named prepared statements (src/lib/prepared.ts), one per combination of
  * filters present and bucket of page size: planning was most of a catalog request's database
  * time. The LIMIT is a literal of the statement, so a connection holds at most 16 × 4
- * statements. With `q` the words' frequency decides between the full-text index and the ordered
- * scan, so PostgreSQL keeps planning those per call, as it chooses to.
+ * statements. With `q` in newest order every plan, generic or custom, reads a bounded number of
+ * rows for any word (boundedSearch).
  */
 export class CatalogReader {
   readonly #db: Db;
