@@ -241,12 +241,12 @@ interface ListStatement {
 }
 function listStatement(
   name: string,
-  query: { toSQL(): { sql: string }; getSelectedFields(): unknown },
+  query: { toSQL(): { sql: string }; config: { fields: unknown } },
 ): ListStatement {
   return {
     name,
     text: query.toSQL().sql,
-    shape: shaper(query.getSelectedFields() as Record<string, unknown>),
+    shape: shaper(query.config.fields as Record<string, unknown>),
   };
 }
 const PAGE_ROWS = 21;
