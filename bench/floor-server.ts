@@ -118,9 +118,6 @@ const distModule = async <T>(file: string) =>
 const { catalogQuery } = await distModule<typeof import('../src/modules/services/catalog.js')>(
   'modules/services/catalog.js',
 );
-const { serviceColumns } = await distModule<typeof import('../src/modules/services/repository.js')>(
-  'modules/services/repository.js',
-);
 const { normalisePostalCode } = await distModule<typeof import('../src/modules/services/input.js')>(
   'modules/services/input.js',
 );
@@ -137,26 +134,37 @@ const builder = drizzle({ client: pool, schema, casing: 'snake_case' });
 
 const FILTERS = ['category', 'postalCode', 'q', 'after'] as const;
 type Filter = Partial<Record<(typeof FILTERS)[number], string>>;
-const statements = new Map<string, { name: string; text: string; order: unknown[] }>();
+const statements = new Map<
+  string,
+  { name: string; text: string; order: unknown[]; shape: Shape }
+>();
 function statement(filter: Filter, rows: number) {
   const present = FILTERS.filter((name) => filter[name]);
   const shape = `${present.join('_') || 'all'}_${rows}`;
   let found = statements.get(shape);
   if (!found) {
     const parameters = Object.fromEntries(present.map((name) => [name, sql.placeholder(name)]));
-    const built = catalogQuery(builder as never, { ...parameters, limit: rows }).toSQL();
-    found = { name: `floor_catalog_${shape}`, text: built.sql, order: built.params };
+    const query = catalogQuery(builder as never, { ...parameters, limit: rows });
+    const built = query.toSQL();
+    found = {
+      name: `floor_catalog_${shape}`,
+      text: built.sql,
+      order: built.params,
+      shape: shaper(
+        (query as unknown as { config: { fields: Record<string, unknown> } }).config.fields,
+      ),
+    };
     statements.set(shape, found);
   }
   return {
     name: found.name,
     text: found.text,
+    shape: found.shape,
     values: found.order.map((param) =>
       param instanceof Placeholder ? filter[param.name as keyof Filter] : param,
     ),
   };
 }
-const SERVICE_KEYS = Object.keys(serviceColumns);
 
 app.get<{
   Params: { userId: string; sessionId: string };
@@ -185,10 +193,11 @@ app.get<{
     );
     const rows = await db.arrays(query.name, query.text, query.values);
     const services = rows.map((row) => {
-      const service: Record<string, unknown> = {};
-      for (let i = 0; i < SERVICE_KEYS.length; i++) service[SERVICE_KEYS[i]!] = row[i];
-      service.provider = { id: row[SERVICE_KEYS.length], fullName: row[SERVICE_KEYS.length + 1] };
-      return service as { id: string };
+      const { sortKey: _key, ...service } = query.shape(row, { i: 0 }) as {
+        id: string;
+        sortKey?: unknown;
+      };
+      return service;
     });
     return toPage(services, limit);
   },
