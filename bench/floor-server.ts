@@ -260,27 +260,19 @@ function listStatement(
 }
 const PAGE_ROWS = 21;
 const partyParameter = sql.placeholder('party') as unknown as string;
+const page = { limit: literalLimit(PAGE_ROWS) };
+const bookingsOf = (party: 'homeownerId' | 'providerId') =>
+  marketplace.bookingsQuery(builder as never, {
+    ...page,
+    party: { [party]: partyParameter } as never,
+  });
 const listStatements = {
   feed: listStatement(
     'floor_feed',
-    marketplace.feedQuery(builder as never, partyParameter, {
-      limit: literalLimit(PAGE_ROWS),
-    }) as never,
+    marketplace.feedQuery(builder as never, partyParameter, page) as never,
   ),
-  homeowner: listStatement(
-    'floor_bookings_homeowner',
-    marketplace.bookingsQuery(builder as never, {
-      limit: literalLimit(PAGE_ROWS),
-      party: { homeownerId: partyParameter },
-    }) as never,
-  ),
-  provider: listStatement(
-    'floor_bookings_provider',
-    marketplace.bookingsQuery(builder as never, {
-      limit: literalLimit(PAGE_ROWS),
-      party: { providerId: partyParameter },
-    }) as never,
-  ),
+  homeowner: listStatement('floor_bookings_homeowner', bookingsOf('homeownerId') as never),
+  provider: listStatement('floor_bookings_provider', bookingsOf('providerId') as never),
 };
 
 for (const [list, permission, schema] of [

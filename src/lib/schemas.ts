@@ -91,18 +91,22 @@ export const Message = Type.Object(
   { title: 'Message', description: 'A sentence for the user' },
 );
 
-export const PageQueryFields = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  cursor: Type.Optional(
+/** A list's `cursor` parameter; `example` is a cursor of that list's shape. */
+export const PageCursor = (example: string) =>
+  Type.Optional(
     Type.String({
       minLength: 1,
       maxLength: 200,
       pattern: '^[A-Za-z0-9_-]+$',
       description:
         'Opaque: the `nextCursor` of the previous page, passed back unchanged. Do not build or parse it; a cursor the server did not issue is refused with 400.',
-      examples: ['MDE5YWU4ZjItMzQ1Ni03ODlhLWJjZGUtZjAxMjM0NTY3ODlh'],
+      examples: [example],
     }),
-  ),
+  );
+
+export const PageQueryFields = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: PageCursor('MDE5YWU4ZjItMzQ1Ni03ODlhLWJjZGUtZjAxMjM0NTY3ODlh'),
 };
 export const PageQuery = Type.Object(PageQueryFields, { additionalProperties: false });
 

@@ -8,7 +8,7 @@ import type { Config } from '../../src/config.js';
 import { type Database, pgliteDatabase, postgresDatabase } from '../../src/db/client.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { testConfig } from './config.js';
-import { onPostgres, postgresDatabaseUrl } from './databases.js';
+import { onPostgres, postgresDatabaseUrl, sharedDatabase } from './databases.js';
 import { capturingLogger } from './logs.js';
 import { Mailbox } from './mailbox.js';
 
@@ -91,4 +91,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
       if (!options.noSmtp) await mailbox.stop();
     },
   };
+}
+
+/**
+ * A second instance of the app on the first one's database: its own pool of the same PostgreSQL
+ * database, or the same embedded PGlite (which one process cannot open twice).
+ */
+export function createSecondInstance(
+  first: TestContext,
+  options: Omit<TestAppOptions, 'database' | 'databaseUrl'> = {},
+): Promise<TestContext> {
+  return createTestApp({
+    ...options,
+    ...(onPostgres
+      ? { databaseUrl: first.databaseUrl }
+      : { database: sharedDatabase(first.database) }),
+  });
 }

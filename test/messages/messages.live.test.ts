@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestContext } from '../helpers/app.js';
-import { onPostgres, sharedDatabase } from '../helpers/databases.js';
+import { createSecondInstance, createTestApp, type TestContext } from '../helpers/app.js';
 import { homeowner, provider, quoteInput, requestInput } from '../marketplace/support.js';
 import { listen, StreamClient } from '../notifications/support.js';
 
@@ -18,10 +17,7 @@ const clients: StreamClient[] = [];
 
 beforeAll(async () => {
   a = await createTestApp({ noSmtp: true });
-  b = await createTestApp({
-    noSmtp: true,
-    ...(onPostgres ? { databaseUrl: a.databaseUrl } : { database: sharedDatabase(a.database) }),
-  });
+  b = await createSecondInstance(a, { noSmtp: true });
   urlA = await listen(a);
   urlB = await listen(b);
 });

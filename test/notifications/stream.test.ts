@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestContext } from '../helpers/app.js';
-import { onPostgres, sharedDatabase } from '../helpers/databases.js';
+import { createSecondInstance, createTestApp, type TestContext } from '../helpers/app.js';
 import { createUser, login, loginAs, STRONG_PASSWORD } from '../helpers/users.js';
 import { listen, notify, StreamClient } from './support.js';
 
@@ -31,11 +30,7 @@ for (const channel of ['database', 'redis'] as const) {
         }),
       };
       a = await createTestApp({ noSmtp: true, env });
-      b = await createTestApp({
-        noSmtp: true,
-        env,
-        ...(onPostgres ? { databaseUrl: a.databaseUrl } : { database: sharedDatabase(a.database) }),
-      });
+      b = await createSecondInstance(a, { noSmtp: true, env });
       urlA = await listen(a);
       urlB = await listen(b);
     });

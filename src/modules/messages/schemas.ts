@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { BOOKING_STATES } from '../../db/schema.js';
-import { PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
+import { PageCursor, PageQueryFields, Timestamp, Uuid } from '../../lib/schemas.js';
 import { Nullable, Paragraph } from '../../lib/text.js';
 
 /** The longest message, in UTF-16 code units (what JSON Schema's maxLength counts). */
@@ -86,17 +86,8 @@ export const MarkThreadReadInput = Type.Object(
 export const ThreadListQuery = Type.Object(
   {
     ...PageQueryFields,
-    cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 200,
-        pattern: '^[A-Za-z0-9_-]+$',
-        description:
-          'Opaque: the `nextCursor` of the previous page, passed back unchanged. Do not build or parse it; a cursor the server did not issue is refused with 400.',
-        examples: [
-          'MjAyNi0xMi0wMVQwOTozMDowMC4wMDBaXzAxOWFlOGYyLTM0NTYtNzg5YS1iY2RlLWYwMTIzNDU2Nzg5YQ',
-        ],
-      }),
+    cursor: PageCursor(
+      'MjAyNi0xMi0wMVQwOTozMDowMC4wMDBaXzAxOWFlOGYyLTM0NTYtNzg5YS1iY2RlLWYwMTIzNDU2Nzg5YQ',
     ),
   },
   { additionalProperties: false },
