@@ -183,6 +183,26 @@ describe(`marketplace list plans on ${REQUESTS} requests`, () => {
     expectOneProbePerRow(root);
   });
 
+  it("every provider's deep feed page walks job_requests_open_idx in order and stops at the page", async () => {
+    // The planner weighs the walk against turning the semi-join around (the provider's few areas
+    // first, then all of each area's older requests, sorted) by each provider's statistics, so
+    // the plan is asserted for every provider, not one.
+    const providers = await t.app.db.execute(
+      sql`select distinct provider_id from service_areas order by provider_id`,
+    );
+    const ids = (providers as unknown as { rows: { provider_id: string }[] }).rows.map(
+      (row) => row.provider_id,
+    );
+    expect(ids.length).toBeGreaterThan(50);
+    for (const providerId of ids) {
+      const root = await plan(
+        feedQuery(t.app.db as Db, providerId, { ...page, after: seeded.deepRequest }),
+      );
+      expectOneRange(root, 'job_requests', 'job_requests_open_idx', false);
+      expectOneProbePerRow(root);
+    }
+  });
+
   it("a request's quotes: quotes_request_idx", async () => {
     const root = await plan(requestQuotesQuery(t.app.db as Db, seeded.requestId, page));
     expectOneRange(root, 'quotes', 'quotes_request_idx');

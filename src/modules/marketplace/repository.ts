@@ -143,12 +143,19 @@ export interface FeedFilter extends PageFilter {
   postalCode?: string | undefined;
 }
 
-/** The provider serves (category, postal code) through one of their active services. */
+/**
+ * The provider serves (category, postal code) through one of their active services. `offset 0`
+ * keeps the probe a subplan run per request read: without it the planner may turn the semi-join
+ * around (the provider's distinct areas first, then every open request older than the cursor in
+ * each, sorted), which reads the whole tail of the feed for a deep page instead of stopping at the
+ * page's limit; which of the two it picks wavered with ANALYZE's sample.
+ */
 const servedBy = (providerId: string) => sql`exists (
   select 1 from ${serviceAreas}
    where ${serviceAreas.providerId} = ${providerId}
      and ${serviceAreas.category} = ${jobRequests.category}
-     and ${serviceAreas.postalCode} = ${jobRequests.postalCode})`;
+     and ${serviceAreas.postalCode} = ${jobRequests.postalCode}
+  offset 0)`;
 const addressedTo = (providerId: string) =>
   sql`(${jobRequests.directProviderId} is null or ${jobRequests.directProviderId} = ${providerId})`;
 
