@@ -1,8 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { type Placeholder, type SQLWrapper, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
+import { literalLimit, placeholder } from '../../src/lib/prepared.js';
 import {
   bookingsQuery,
+  FEED_AREAS_READ_ONE_BY_ONE,
   feedQuery,
   homeownerRequestsQuery,
   requestQuotesQuery,
@@ -15,6 +17,9 @@ import {
   nodes,
   PLAN_MARKETPLACE,
   type PlanNode,
+  planOf,
+  type Rows,
+  rowsRead,
   seedPlanMarketplace,
 } from '../helpers/plans.js';
 
@@ -35,6 +40,7 @@ const seeded = {
   requestId: '',
   deepRequest: '',
   deepBooking: '',
+  wideProviderId: '',
 };
 
 const first = (query: ReturnType<typeof sql>) => firstRow(t.app.db as Db, query);
@@ -43,6 +49,7 @@ beforeAll(async () => {
   t = await createTestApp({ noSmtp: true });
   const db = t.app.db;
   await seedPlanMarketplace(db as Db);
+  await seedWideProvider(db as Db);
   for (const table of [
     'users',
     'properties',
@@ -83,6 +90,28 @@ beforeAll(async () => {
   );
 }, 300_000);
 afterAll(() => t?.close());
+
+/**
+ * One provider beside the seed's (each of which serves 10 to 20 areas, about 2 % of the
+ * marketplace) serving every category in 12 of the 60 postal codes: 156 areas, a fifth of the
+ * marketplace, past FEED_AREAS_READ_ONE_BY_ONE, so their feed is walked.
+ */
+async function seedWideProvider(db: Db) {
+  const [user] = (
+    (await db.execute(sql`
+      insert into users (id, email, full_name, password_hash, email_verified)
+      values (gen_random_uuid(), 'plan-wide-pro@example.com', 'Wide Provider', 'x', true)
+      returning id`)) as unknown as { rows: { id: string }[] }
+  ).rows;
+  seeded.wideProviderId = user!.id;
+  await db.execute(sql`
+    insert into services (id, provider_id, title, description, category, pricing_model, price_cents,
+                          postal_codes, is_active)
+    select gen_random_uuid(), ${user!.id}, 'Wide ' || c, 'Seeded for the plan tests.', c,
+           'fixed', 1000, array(select lpad((k * 5)::text, 5, '0') from generate_series(0, 11) k), true
+      from unnest(array['plumbing','electrical','hvac','roofing','cleaning','landscaping','painting',
+                        'carpentry','pest_control','appliance_repair','handyman','moving','other']) c`);
+}
 
 /**
  * The plan reads `table` through `index` (a name, or a prefix of names), one range of it, and
@@ -134,6 +163,101 @@ function expectPageDressedByKey(root: PlanNode) {
 }
 
 const plan = (query: object) => explain(t.app.db as Db, query);
+
+/** The EXPLAIN ANALYZE plan of a built query: which nodes ran, and how many rows each read. */
+const analyzed = async (query: object) =>
+  planOf(
+    (await t.app.db.execute(
+      sql`explain (analyze, format json) ${query as SQLWrapper}`,
+    )) as unknown as Rows,
+  );
+
+/**
+ * The EXPLAIN ANALYZE plan of the feed's statement as MarketplaceLists prepares it (placeholders,
+ * a literal limit), in the generic plan PostgreSQL keeps once it stops planning per call (forced).
+ */
+async function analyzedGeneric(providerId: string, after: string | undefined): Promise<PlanNode> {
+  const prepared = feedQuery(t.app.db as Db, placeholder('providerId'), {
+    limit: literalLimit(page.limit),
+    after: after && placeholder('after'),
+  }).toSQL();
+  const values: Record<string, string | undefined> = { providerId, after };
+  // EXPLAIN EXECUTE takes no bound parameters: the (known, uuid) values go in as literals.
+  const args = prepared.params.map((param) => `'${values[(param as Placeholder).name]}'`);
+  return t.app.db.transaction(async (tx) => {
+    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    // PREPARE outlives a rollback: always DEALLOCATE, or the next call finds the name taken.
+    await tx.execute(sql.raw(`prepare feed_generic as ${prepared.sql}`));
+    try {
+      return planOf(
+        (await tx.execute(
+          sql.raw(`explain (analyze, format json) execute feed_generic(${args.join(', ')})`),
+        )) as unknown as Rows,
+      );
+    } finally {
+      await tx.execute(sql`deallocate feed_generic`);
+    }
+  });
+}
+
+/** The feed's page by its definition, as plainly as SQL says it, to check either read against. */
+async function feedByDefinition(providerId: string, after: string | undefined) {
+  const result = (await t.app.db.execute(sql`
+    select j.id from job_requests j
+     where j.state = 'open'
+       and (j.direct_provider_id is null or j.direct_provider_id = ${providerId})
+       and (j.category, j.postal_code) in
+           (select category, postal_code from service_areas where provider_id = ${providerId})
+       and j.id not in (select request_id from quotes where provider_id = ${providerId} and state = 'live')
+       and (${after ?? null}::uuid is null or j.id < ${after ?? null}::uuid)
+     order by j.id desc limit ${page.limit}`)) as unknown as { rows: { id: string }[] };
+  return result.rows.map((row) => row.id);
+}
+
+/** The nodes that ran: the feed's statement holds two reads and runs one. */
+const executed = (root: PlanNode): PlanNode => ({
+  ...root,
+  Plans: (root.Plans ?? []).filter((node) => (node['Actual Loops'] ?? 0) > 0).map(executed),
+});
+
+const used = (root: PlanNode) => nodes(root).map((node) => node['Index Name'] ?? '');
+
+const areasOf = async (providerId: string) =>
+  Number(
+    (
+      await first(sql`select count(distinct (category, postal_code)) as n from service_areas
+                        where provider_id = ${providerId}`)
+    ).n,
+  );
+
+/**
+ * Read area by area: the open requests of each of the provider's areas from one range of
+ * job_requests_feed_idx, at most a page of them an area, and the open index never walked. The
+ * rows of job_requests read are the areas' candidates and the page's rows by primary key.
+ */
+function expectReadByArea(root: PlanNode, areas: number) {
+  const ran = executed(root);
+  const text = describePlan(ran);
+  expectOneRange(ran, 'job_requests', 'job_requests_feed_idx');
+  expect(used(ran), text).not.toContain('job_requests_open_idx');
+  const read = nodes(ran)
+    .filter((node) => node['Relation Name'] === 'job_requests')
+    .reduce((sum, node) => sum + rowsRead(node), 0);
+  expect(read, text).toBeLessThanOrEqual((areas + 1) * page.limit);
+}
+
+/** Walked: one range of job_requests_open_idx in its order (no sort under the page's Limit), one probe of service_areas_provider_idx a row. */
+function expectWalked(root: PlanNode) {
+  const ran = executed(root);
+  const text = describePlan(ran);
+  expect(used(ran), text).toContain('job_requests_open_idx');
+  expect(used(ran), text).not.toContain('job_requests_feed_idx');
+  expectOneProbePerRow(ran);
+  const walk = nodes(ran).find((node) => node['Index Name'] === 'job_requests_open_idx')!;
+  const sorts = nodes(ran).filter((node) => node['Node Type'] === 'Sort');
+  // Only the final sort of the page's rows, read by primary key, runs: never one over the walk.
+  for (const sort of sorts) expect(nodes(sort), text).not.toContain(walk);
+}
 const page = { limit: 21 };
 
 describe(`marketplace list plans on ${REQUESTS} requests`, () => {
@@ -158,48 +282,78 @@ describe(`marketplace list plans on ${REQUESTS} requests`, () => {
     expectOneRange(root, 'job_requests', 'job_requests_homeowner_idx');
   });
 
-  it('the provider feed with category and postal code: job_requests_feed_idx', async () => {
-    const root = await plan(
+  it('the provider feed with category and postal code: one range of job_requests_feed_idx', async () => {
+    const root = await analyzed(
       feedQuery(t.app.db as Db, seeded.providerId, {
         ...page,
         category: seeded.category as never,
         postalCode: seeded.postalCode,
       }),
     );
-    expectOneRange(root, 'job_requests', 'job_requests_feed_idx');
+    expectOneRange(executed(root), 'job_requests', 'job_requests_feed_idx');
+    expect(used(executed(root))).not.toContain('job_requests_open_idx');
   });
 
   it.each([
     ['first page', undefined],
     ['deep page', 'deep'],
-  ])('the provider feed without filters (%s): job_requests_open_idx', async (_name, deep) => {
-    const root = await plan(
-      feedQuery(t.app.db as Db, seeded.providerId, {
-        ...page,
-        after: deep ? seeded.deepRequest : undefined,
-      }),
-    );
-    expectOneRange(root, 'job_requests', 'job_requests_open_idx', false);
-    expectOneProbePerRow(root);
-  });
-
-  it("every provider's deep feed page walks job_requests_open_idx in order and stops at the page", async () => {
-    // The planner weighs the walk against turning the semi-join around (the provider's few areas
-    // first, then all of each area's older requests, sorted) by each provider's statistics, so
-    // the plan is asserted for every provider, not one.
-    const providers = await t.app.db.execute(
-      sql`select distinct provider_id from service_areas order by provider_id`,
-    );
-    const ids = (providers as unknown as { rows: { provider_id: string }[] }).rows.map(
-      (row) => row.provider_id,
-    );
-    expect(ids.length).toBeGreaterThan(50);
-    for (const providerId of ids) {
-      const root = await plan(
-        feedQuery(t.app.db as Db, providerId, { ...page, after: seeded.deepRequest }),
+  ])(
+    'the feed of a provider serving few areas (%s): a range of job_requests_feed_idx an area, a page at most each',
+    async (_name, deep) => {
+      const areas = await areasOf(seeded.providerId);
+      expect(areas).toBeLessThanOrEqual(FEED_AREAS_READ_ONE_BY_ONE);
+      const root = await analyzed(
+        feedQuery(t.app.db as Db, seeded.providerId, {
+          ...page,
+          after: deep ? seeded.deepRequest : undefined,
+        }),
       );
-      expectOneRange(root, 'job_requests', 'job_requests_open_idx', false);
-      expectOneProbePerRow(root);
+      expectReadByArea(root, areas);
+    },
+  );
+
+  it.each([
+    ['first page', undefined],
+    ['deep page', 'deep'],
+  ])(
+    'the feed of a provider serving many areas (%s): job_requests_open_idx walked newest first',
+    async (_name, deep) => {
+      expect(await areasOf(seeded.wideProviderId)).toBeGreaterThan(FEED_AREAS_READ_ONE_BY_ONE);
+      const root = await analyzed(
+        feedQuery(t.app.db as Db, seeded.wideProviderId, {
+          ...page,
+          after: deep ? seeded.deepRequest : undefined,
+        }),
+      );
+      expectWalked(root);
+    },
+  );
+
+  it("every provider's feed, first and deep page, custom and generic plan, reads the way its areas say", async () => {
+    // Which read runs is decided in the statement, per provider; the planner's choice of how to
+    // run each one depends on the provider's statistics, so each provider is asserted.
+    const providers = (
+      (await t.app.db.execute(sql`
+        select provider_id, count(distinct (category, postal_code))::int as areas
+          from service_areas group by provider_id order by provider_id`)) as unknown as {
+        rows: { provider_id: string; areas: number }[];
+      }
+    ).rows;
+    expect(providers.length).toBeGreaterThan(PLAN_MARKETPLACE.providers);
+    for (const { provider_id: providerId, areas } of providers) {
+      for (const after of [undefined, seeded.deepRequest]) {
+        for (const root of [
+          await analyzed(feedQuery(t.app.db as Db, providerId, { ...page, after })),
+          await analyzedGeneric(providerId, after),
+        ]) {
+          if (areas <= FEED_AREAS_READ_ONE_BY_ONE) expectReadByArea(root, areas);
+          else expectWalked(root);
+        }
+        const ids = (await feedQuery(t.app.db as Db, providerId, { ...page, after })).map(
+          (row) => row.id,
+        );
+        expect(ids).toEqual(await feedByDefinition(providerId, after));
+      }
     }
   });
 
