@@ -329,7 +329,7 @@ export function emailChangeRevertedMail(
   const link = `${appUrl}/reset-password?token=${token}`;
   const lines = [
     `Hello ${name},`,
-    'The email change was undone: your account keeps this address, every session was signed out and the old password no longer works.',
+    'The email change was undone: your account keeps this address, every session was signed out, the old password no longer works, and passkeys and two-factor authenticators were removed (set them up again after signing in).',
     `Choose a new password with this link; it works once and expires in ${minutes} minutes. Later, use "forgot password" for a new one.`,
   ];
   return linkMail(

@@ -1,11 +1,13 @@
 import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mfaChallenges, mfaTotp } from '../../src/db/schema.js';
+import { mfaChallenges, mfaRecoveryCodes, mfaTotp } from '../../src/db/schema.js';
 import { TotpSecretSealer } from '../../src/modules/mfa/secrets.js';
-import { GENEROUS_LIMITS } from '../auth/support.js';
+import { auditRows, GENEROUS_LIMITS } from '../auth/support.js';
 import { createTestApp } from '../helpers/app.js';
+import { tokenFrom } from '../helpers/mailbox.js';
 import {
+  enrolMfa,
   loginWithMfa,
   type MfaUser,
   nextCode,
@@ -15,6 +17,12 @@ import {
 } from '../helpers/mfa.js';
 import { expectProblem } from '../helpers/problems.js';
 import { loginAs } from '../helpers/users.js';
+import {
+  changeLinks,
+  mailTo,
+  REVERTED_SUBJECT,
+  revertChange,
+} from '../users/email-change.support.js';
 
 /** SECURITY.md "MFA bypass and replay": single-use codes and challenges, drift, throttles, keys. */
 
@@ -324,5 +332,45 @@ describe('the secret at rest', () => {
     // Tampering with any byte is detected.
     const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-1)}`;
     expect(() => sealer.open(jane.id, flipped)).toThrow();
+  });
+});
+
+describe('the “this wasn’t me” revert of an email change', () => {
+  it('removes an authenticator a hijacker enrolled: the owner signs in with the new password alone', async () => {
+    // The hijacker holds Jane's session and password: they start moving the address and enrol
+    // their own phone, which would otherwise ask Jane for its codes once she has her account back.
+    const jane = await loginAs(t);
+    const { revert } = await changeLinks(t, jane, `moved-${jane.email}`);
+    await enrolMfa(t, jane);
+    expect(await t.app.db.select().from(mfaTotp).where(eq(mfaTotp.userId, jane.id))).toHaveLength(
+      1,
+    );
+
+    const reverted = await revertChange(t, revert);
+    expect(reverted.statusCode, reverted.body).toBe(200);
+    expect(await t.app.db.select().from(mfaTotp).where(eq(mfaTotp.userId, jane.id))).toEqual([]);
+    expect(
+      await t.app.db.select().from(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, jane.id)),
+    ).toEqual([]);
+
+    const reset = tokenFrom(await mailTo(t, jane.email, REVERTED_SUBJECT));
+    const newPassword = 'my own passphrase again 78';
+    const done = await t.app.inject({
+      method: 'POST',
+      url: '/auth/reset-password',
+      payload: { token: reset, newPassword },
+    });
+    expect(done.statusCode, done.body).toBe(204);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: jane.email, password: newPassword },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    expect(login.json().access_token).toEqual(expect.any(String));
+    const [audit] = (await auditRows(t, 'user.email_change_reverted')).filter(
+      (row) => row.subjectId === jane.id,
+    );
+    expect(audit?.data).toMatchObject({ totpRemoved: true });
   });
 });

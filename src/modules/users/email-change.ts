@@ -28,6 +28,7 @@ import {
 } from '../auth/one-time-tokens.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import { deleteMfa } from '../mfa/repository.js';
 import type { NotificationsService } from '../notifications/service.js';
 import { deleteUserPasskeys } from '../passkeys/repository.js';
 import {
@@ -205,8 +206,9 @@ export class EmailChangeService {
 
   /**
    * "This wasn't me", from the notice to the old address: the change is undone (or cancelled
-   * while pending), every session is revoked (their open streams end), every passkey is deleted, the password is replaced by a random one nobody
-   * knows, and a reset link goes to the restored address. 409 when, meanwhile, another account
+   * while pending), every session is revoked (their open streams end), every passkey and the
+   * authenticator app (with its recovery codes) are removed, the password is replaced by a random
+   * one nobody knows, and a reset link goes to the restored address. 409 when, meanwhile, another account
    * registered the old address (nothing changes then; the operator resolves it).
    */
   async revert(token: string, context: RequestContext): Promise<void> {
@@ -230,8 +232,10 @@ export class EmailChangeService {
         await voidOneTimeTokens(tx, user.id, 'email_change_reverted', now);
         const revoked = await revokeUserSessions(tx, user.id, 'email_change_reverted', now);
         await this.deps.notifications.sessionsChanged(tx, user.id);
-        // A hijacker may have added a passkey: it would outlive the locked-out password.
+        // A hijacker may have added a passkey (it would outlive the locked-out password) or an
+        // authenticator (it would lock the owner out at their next sign-in): both go.
         const passkeysRemoved = await deleteUserPasskeys(tx, user.id);
+        const totpRemoved = await deleteMfa(tx, user.id, now);
         await setPasswordHash(tx, user.id, lockedOut);
         const reset = await issueOneTimeToken(
           tx,
@@ -260,6 +264,7 @@ export class EmailChangeService {
             wasConfirmed: Boolean(change.confirmedAt),
             sessionsRevoked: revoked,
             passkeysRemoved,
+            totpRemoved,
           },
         });
       }),
