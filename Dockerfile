@@ -33,7 +33,7 @@ RUN --mount=type=secret,id=npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --prefer-offline --ignore-scripts --no-audit --no-fund --no-update-notifier
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.mjs scripts/pglite-template.mjs ./scripts/
+COPY scripts/copy-assets.mjs scripts/bundle-server.mjs scripts/pglite-template.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

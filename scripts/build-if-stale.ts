@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const BUILD_INPUTS = [
   'src',
   'scripts/copy-assets.mjs',
+  'scripts/bundle-server.mjs',
   'scripts/pglite-template.mjs',
   'tsconfig.json',
   'tsconfig.build.json',

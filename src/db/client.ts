@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { codeFile } from '../lib/code-files.js';
 import { lockDataDir } from './data-dir.js';
 import * as schema from './schema.js';
 
@@ -120,7 +121,7 @@ async function postgresListener(
   };
 }
 
-export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+export const migrationsFolder = fileURLToPath(codeFile('db/migrations'));
 
 function migrationCount(): number {
   const journal = JSON.parse(
@@ -279,7 +280,7 @@ const firstStart = (dir: string) => !existsSync(path.join(dir, 'PG_VERSION'));
  * faster than initdb. Absent when running from source; PGlite then runs initdb as usual.
  */
 function pgliteTemplate(): Blob | undefined {
-  const file = fileURLToPath(new URL('./pglite-template.tar.gz', import.meta.url));
+  const file = fileURLToPath(codeFile('db/pglite-template.tar.gz'));
   if (!existsSync(file)) return undefined;
   return new Blob([readFileSync(file)], { type: 'application/x-gzip' });
 }

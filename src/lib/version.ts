@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { codeFile } from './code-files.js';
 
 /**
  * package.json's version: the one number the OpenAPI document, /health and the CHANGELOG share.
- * The file sits two levels above this module both in src/lib and in the build's dist/lib.
+ * The file sits beside src/ and dist/.
  */
 export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  readFileSync(codeFile('../package.json'), 'utf8'),
 ).version;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compare, hash } from '@node-rs/bcrypt';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { codeFile } from '../../lib/code-files.js';
 import { serviceUnavailable, weakPassword } from '../../lib/errors.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -73,7 +74,7 @@ let commonPasswords: Set<string> | undefined;
 /** The 100,000 most common passwords of SecLists (those of 8+ characters), loaded once. */
 function isCommon(password: string): boolean {
   commonPasswords ??= new Set(
-    readFileSync(new URL('./wordlists/common-passwords.txt', import.meta.url), 'utf8').split('\n'),
+    readFileSync(codeFile('modules/auth/wordlists/common-passwords.txt'), 'utf8').split('\n'),
   );
   return commonPasswords.has(password) || commonPasswords.has(password.toLowerCase());
 }
