@@ -195,7 +195,11 @@ describe('hostile bodies do not stall the event loop', () => {
           pairCpuMs.push((spent.user + spent.system) / 1000);
         }
       });
-      if (Math.max(...latencies) < Math.max(LIVE_BOUND_MS, 2 * Math.max(...baseline))) break;
+      // A pair's CPU grows too when other processes thrash the cores' caches (59 ms once, at a
+      // load of 8 on 2 cores): another attempt, as for the latency. A stalled loop costs its
+      // ~300 ms on every attempt.
+      const calm = Math.max(...latencies) < Math.max(LIVE_BOUND_MS, 2 * Math.max(...baseline));
+      if (calm && Math.max(...pairCpuMs) < LIVE_BOUND_MS) break;
     }
     const metrics = await (await fetch(`${base}/metrics`)).text();
 

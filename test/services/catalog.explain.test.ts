@@ -221,7 +221,8 @@ describe('q on 100,000 services of a small vocabulary: bounded for any word', ()
     for (const table of ['users', 'services', 'service_areas']) {
       await db.execute(sql.raw(`vacuum analyze ${table}`));
     }
-  });
+    // PGlite on a loaded machine took more than the default minute to seed (CI, load 8).
+  }, 300_000);
   afterAll(() => big?.close());
 
   async function analyzed(filter: Omit<CatalogFilter, 'limit'>, generic: boolean) {
