@@ -1,4 +1,4 @@
-import { type SQLWrapper, sql } from 'drizzle-orm';
+import { Placeholder, type SQLWrapper, sql } from 'drizzle-orm';
 import { marketplaceSeedStatements } from '../../bench/lib/marketplace-seed.js';
 import type { Db } from '../../src/db/client.js';
 
@@ -28,11 +28,51 @@ export function planOf(result: Rows): PlanNode {
   return document[0]!.Plan;
 }
 
-/** The plan of a query built with the app's own builders. */
-export async function explain(db: Db, query: SQLWrapper | object): Promise<PlanNode> {
+/** The plan of a query built with the app's own builders; `analyze` runs it too. */
+export async function explain(
+  db: Db,
+  query: SQLWrapper | object,
+  { analyze = false } = {},
+): Promise<PlanNode> {
+  const options = analyze ? sql`analyze, format json` : sql`format json`;
   return planOf(
-    (await db.execute(sql`explain (format json) ${query as SQLWrapper}`)) as unknown as Rows,
+    (await db.execute(sql`explain (${options}) ${query as SQLWrapper}`)) as unknown as Rows,
   );
+}
+
+/**
+ * The plan PostgreSQL keeps for a route's prepared statement once it stops planning per call
+ * (forced here): `query` is built with placeholders, as the route prepares it, and EXPLAIN
+ * EXECUTE shows the generic plan for `values` (by placeholder name).
+ */
+export async function explainGeneric(
+  db: Db,
+  query: { toSQL(): { sql: string; params: unknown[] } },
+  values: Record<string, unknown>,
+  { analyze = false } = {},
+): Promise<PlanNode> {
+  const prepared = query.toSQL();
+  const args = prepared.params.map((param) =>
+    param instanceof Placeholder ? values[param.name] : param,
+  );
+  // EXPLAIN EXECUTE takes no bound parameters: the (tests' own, known) values go in as literals.
+  const literal = (value: unknown) =>
+    typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    // PREPARE outlives a rollback: always DEALLOCATE, or the next call finds the name taken.
+    await tx.execute(sql.raw(`prepare generic_plan as ${prepared.sql}`));
+    try {
+      const result = await tx.execute(
+        sql.raw(
+          `explain (${analyze ? 'analyze, ' : ''}format json) execute generic_plan${args.length ? `(${args.map(literal).join(', ')})` : ''}`,
+        ),
+      );
+      return planOf(result as unknown as Rows);
+    } finally {
+      await tx.execute(sql`deallocate generic_plan`);
+    }
+  });
 }
 
 /** Rows a node of an EXPLAIN ANALYZE plan read in all its loops: those it returned and filtered out. */

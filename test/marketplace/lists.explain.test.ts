@@ -1,4 +1,4 @@
-import { type Placeholder, type SQLWrapper, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { literalLimit, placeholder } from '../../src/lib/prepared.js';
@@ -13,12 +13,11 @@ import { createTestApp, type TestContext } from '../helpers/app.js';
 import {
   describePlan,
   explain,
+  explainGeneric,
   firstRow,
   nodes,
   PLAN_MARKETPLACE,
   type PlanNode,
-  planOf,
-  type Rows,
   rowsRead,
   seedPlanMarketplace,
 } from '../helpers/plans.js';
@@ -165,40 +164,19 @@ function expectPageDressedByKey(root: PlanNode) {
 const plan = (query: object) => explain(t.app.db as Db, query);
 
 /** The EXPLAIN ANALYZE plan of a built query: which nodes ran, and how many rows each read. */
-const analyzed = async (query: object) =>
-  planOf(
-    (await t.app.db.execute(
-      sql`explain (analyze, format json) ${query as SQLWrapper}`,
-    )) as unknown as Rows,
-  );
+const analyzed = (query: object) => explain(t.app.db as Db, query, { analyze: true });
 
-/**
- * The EXPLAIN ANALYZE plan of the feed's statement as MarketplaceLists prepares it (placeholders,
- * a literal limit), in the generic plan PostgreSQL keeps once it stops planning per call (forced).
- */
-async function analyzedGeneric(providerId: string, after: string | undefined): Promise<PlanNode> {
-  const prepared = feedQuery(t.app.db as Db, placeholder('providerId'), {
-    limit: literalLimit(page.limit),
-    after: after && placeholder('after'),
-  }).toSQL();
-  const values: Record<string, string | undefined> = { providerId, after };
-  // EXPLAIN EXECUTE takes no bound parameters: the (known, uuid) values go in as literals.
-  const args = prepared.params.map((param) => `'${values[(param as Placeholder).name]}'`);
-  return t.app.db.transaction(async (tx) => {
-    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-    // PREPARE outlives a rollback: always DEALLOCATE, or the next call finds the name taken.
-    await tx.execute(sql.raw(`prepare feed_generic as ${prepared.sql}`));
-    try {
-      return planOf(
-        (await tx.execute(
-          sql.raw(`explain (analyze, format json) execute feed_generic(${args.join(', ')})`),
-        )) as unknown as Rows,
-      );
-    } finally {
-      await tx.execute(sql`deallocate feed_generic`);
-    }
-  });
-}
+/** The same, of the feed's statement as MarketplaceLists prepares it, in its generic plan. */
+const analyzedGeneric = (providerId: string, after: string | undefined) =>
+  explainGeneric(
+    t.app.db as Db,
+    feedQuery(t.app.db as Db, placeholder('providerId'), {
+      limit: literalLimit(page.limit),
+      after: after && placeholder('after'),
+    }),
+    { providerId, after },
+    { analyze: true },
+  );
 
 /** The feed's page by its definition, as plainly as SQL says it, to check either read against. */
 async function feedByDefinition(providerId: string, after: string | undefined) {

@@ -1,5 +1,6 @@
-import { Placeholder, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/client.js';
 import {
   type CatalogFilter,
   catalogQuery,
@@ -7,7 +8,7 @@ import {
 } from '../../src/modules/services/catalog.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 import { onPostgres, POSTGRES_ONLY } from '../helpers/databases.js';
-import { nodes, type PlanNode, planOf, type Rows, rowsRead } from '../helpers/plans.js';
+import { explain, explainGeneric, nodes, type PlanNode, rowsRead } from '../helpers/plans.js';
 import { loginAs } from '../helpers/users.js';
 
 /**
@@ -52,8 +53,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 async function plan(filter: Omit<CatalogFilter, 'limit'>): Promise<PlanNode> {
-  const query = catalogQuery(t.app.db, { limit: 21, ...filter });
-  return planOf((await t.app.db.execute(sql`explain (format json) ${query}`)) as unknown as Rows);
+  return explain(t.app.db as Db, catalogQuery(t.app.db, { limit: 21, ...filter }));
 }
 
 /**
@@ -65,32 +65,11 @@ async function genericPlan(
   filter: Omit<CatalogFilter, 'limit'>,
   { context = t, analyze = false } = {},
 ): Promise<PlanNode> {
-  const values: Record<string, unknown> = { ...filter };
   const parameters = Object.fromEntries(
-    Object.keys(values).map((name) => [name, sql.placeholder(name)]),
+    Object.keys(filter).map((name) => [name, sql.placeholder(name)]),
   );
-  const prepared = catalogQuery(context.app.db, { ...parameters, limit: 21 }).toSQL();
-  const args = prepared.params.map((param) =>
-    param instanceof Placeholder ? values[param.name] : param,
-  );
-  // EXPLAIN EXECUTE takes no bound parameters: the (test's own, known) values go in as literals.
-  const literal = (value: unknown) =>
-    typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
-  return context.app.db.transaction(async (tx) => {
-    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-    // PREPARE outlives a rollback: always DEALLOCATE, or the next test finds the name taken.
-    await tx.execute(sql.raw(`prepare catalog_generic as ${prepared.sql}`));
-    try {
-      const result = await tx.execute(
-        sql.raw(
-          `explain (${analyze ? 'analyze, ' : ''}format json) execute catalog_generic${args.length ? `(${args.map(literal).join(', ')})` : ''}`,
-        ),
-      );
-      return planOf(result as unknown as Rows);
-    } finally {
-      await tx.execute(sql`deallocate catalog_generic`);
-    }
-  });
+  const query = catalogQuery(context.app.db, { ...parameters, limit: 21 });
+  return explainGeneric(context.app.db as Db, query, filter, { analyze });
 }
 
 const CATALOG_TABLES = ['services', 'service_areas'];
@@ -227,10 +206,9 @@ describe('q on 100,000 services of a small vocabulary: bounded for any word', ()
 
   async function analyzed(filter: Omit<CatalogFilter, 'limit'>, generic: boolean) {
     if (generic) return genericPlan(filter, { context: big, analyze: true });
-    const query = catalogQuery(big.app.db, { limit: 21, ...filter });
-    return planOf(
-      (await big.app.db.execute(sql`explain (analyze, format json) ${query}`)) as unknown as Rows,
-    );
+    return explain(big.app.db as Db, catalogQuery(big.app.db, { limit: 21, ...filter }), {
+      analyze: true,
+    });
   }
   const onTable = (root: PlanNode) =>
     nodes(root).filter(
