@@ -8,7 +8,9 @@
  * Ids are UUID v7 built from the row's creation time (one second apart), as the app's are, so
  * "newest first" is "id desc". States are written directly: 50% booked (the booking's state
  * cycles through every booking state), 40% open with three live quotes, 5% cancelled, 5% expired.
- * The first quote of a request comes from a service that serves it, so every provider has a feed.
+ * The first quote of a request comes from a service that serves it, so every provider's areas have
+ * requests; its feed is those it has not quoted on yet (services' ids are random, so which ones differs
+ * from seed to seed).
  */
 
 export interface MarketplaceSize {
