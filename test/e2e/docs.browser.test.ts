@@ -2,11 +2,11 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium } from './chromium.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { E2E_DATABASE, type ServerProcess, startServer } from './server-process.js';
 
 const ADMIN = { email: 'docs-admin@example.com', password: 'a long docs password 123' };
 
-describe.skipIf(!haveChromium())('the interactive docs in a real browser', () => {
+describe.skipIf(!haveChromium())(`the interactive docs in a real browser (${E2E_DATABASE})`, () => {
   let server: ServerProcess;
   let browser: Browser;
 

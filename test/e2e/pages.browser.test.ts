@@ -5,7 +5,7 @@ import { Mailbox, type ReceivedMail } from '../helpers/mailbox.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
 import { linkFrom } from '../pages/support.js';
 import { haveChromium, launchChromium } from './chromium.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { E2E_DATABASE, type ServerProcess, startServer } from './server-process.js';
 
 const NEW_PASSWORD = 'a brand new passphrase 2026';
 
@@ -13,7 +13,7 @@ const NEW_PASSWORD = 'a brand new passphrase 2026';
  * A person with nothing but the API and a mailbox (PUBLIC_APP_URL unset): opens the mail's link
  * in a real browser, confirms the address, later resets the password, through the API's pages.
  */
-describe.skipIf(!haveChromium())('the account pages in a real browser', () => {
+describe.skipIf(!haveChromium())(`the account pages in a real browser (${E2E_DATABASE})`, () => {
   let server: ServerProcess;
   let browser: Browser;
   const mailbox = new Mailbox();

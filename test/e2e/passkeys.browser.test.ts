@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mailbox, type ReceivedMail, tokenFrom } from '../helpers/mailbox.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/users.js';
 import { haveChromium, launchChromium } from './chromium.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { E2E_DATABASE, type ServerProcess, startServer } from './server-process.js';
 
 /**
  * Passkeys in a real browser: Debian's Chromium with the DevTools Protocol's virtual
@@ -56,7 +56,7 @@ window.fixture = {
 };
 </script></body></html>`;
 
-describe.skipIf(!haveChromium())('passkeys in a real browser', () => {
+describe.skipIf(!haveChromium())(`passkeys in a real browser (${E2E_DATABASE})`, () => {
   let server: ServerProcess;
   let origin: string;
   let browser: Browser;

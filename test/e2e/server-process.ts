@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort } from '../helpers/net.js';
 
 export interface ServerProcess {
@@ -9,15 +11,41 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+/** The browser run's database: `'PostgreSQL'` when TEST_DATABASE_URL is set, else PGlite. */
+export const E2E_DATABASE = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
 /**
- * Starts `src/server.ts` as production would (its own process and data folder) and waits for
- * ready. `env` may depend on the port the server gets (e.g. WEBAUTHN_ORIGINS naming it).
+ * A fresh, empty PostgreSQL database of the server's own on TEST_DATABASE_URL's server (the
+ * server migrates it as it starts, as in production), or none: the embedded PGlite in DATA_DIR.
+ */
+async function serverDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) return { env: {}, drop: async () => {} };
+  const name = `homefront_e2e_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    async drop() {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * Starts `src/server.ts` as production would (its own process, data folder and database) and
+ * waits for ready. `env` may depend on the port the server gets (e.g. WEBAUTHN_ORIGINS naming it).
  */
 export async function startServer(
   env: Record<string, string> | ((port: number) => Record<string, string>),
 ): Promise<ServerProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'homefront-e2e-'));
+  const database = await serverDatabase();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -28,6 +56,7 @@ export async function startServer(
       PASSWORD_PEPPER: 'e2e-pepper-that-is-at-least-32-bytes-long!!',
       BCRYPT_COST: '4',
       LOG_LEVEL: 'warn',
+      ...database.env,
       ...(typeof env === 'function' ? env(port) : env),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -36,19 +65,22 @@ export async function startServer(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  const fail = async (message: string): Promise<never> => {
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
+    throw new Error(message);
+  };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`server exited with ${child.exitCode} before ready`);
+    if (child.exitCode !== null) await fail(`server exited with ${child.exitCode} before ready`);
     const ready = await fetch(`${url}/health/ready`).then(
       (res) => res.ok,
       () => false,
     );
     if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('server not ready within 120 s');
-    }
+    if (Date.now() > deadline) await fail('server not ready within 120 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -57,6 +89,7 @@ export async function startServer(
       child.kill('SIGTERM');
       const code = await exited;
       rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
       return code;
     },
   };
