@@ -65,11 +65,13 @@ async function genericPlan(
   filter: Omit<CatalogFilter, 'limit'>,
   { context = t, analyze = false } = {},
 ): Promise<PlanNode> {
+  // The order chooses the statement, as in CatalogReader; every other filter is a parameter.
+  const { sort, ...values } = filter;
   const parameters = Object.fromEntries(
-    Object.keys(filter).map((name) => [name, sql.placeholder(name)]),
+    Object.keys(values).map((name) => [name, sql.placeholder(name)]),
   );
-  const query = catalogQuery(context.app.db, { ...parameters, limit: 21 });
-  return explainGeneric(context.app.db as Db, query, filter, { analyze });
+  const query = catalogQuery(context.app.db, { ...parameters, sort, limit: 21 });
+  return explainGeneric(context.app.db as Db, query, values, { analyze });
 }
 
 const CATALOG_TABLES = ['services', 'service_areas'];
@@ -155,6 +157,44 @@ describe(`catalog query plans on ${SERVICES} services`, () => {
     expect(indexesUsed(root).join(), describePlan(root)).toContain(index);
   });
 
+  /** The catalog's `q` by its plain definition: every match, in the order's full sequence. */
+  async function matchesByDefinition(q: string, sort: 'newest' | 'rating' | 'price') {
+    const order = {
+      newest: sql`s.id desc`,
+      rating: sql`s.rating_bayes desc, s.id desc`,
+      price: sql`coalesce(s.price_cents, 2147483647), s.id`,
+    }[sort];
+    const result = (await t.app.db.execute(sql`
+      select s.id from services s join users u on u.id = s.provider_id and u.is_active
+       where s.is_active and s.search @@ plainto_tsquery('simple', ${q})
+       order by ${order}`)) as unknown as { rows: Array<{ id: string }> };
+    return result.rows.map((row) => row.id);
+  }
+
+  it.each([
+    ['newest', 'solar'],
+    ['rating', 'solar'],
+    ['price', 'solar'],
+    ['price', 'zebra'],
+    ['rating', 'leak'],
+  ] as const)(
+    'q in %s order pages through every match of %j, past the bounded walk too',
+    async (sort, q) => {
+      const expected = await matchesByDefinition(q, sort);
+      const limit = 3;
+      const seen: string[] = [];
+      let cursor: Pick<CatalogFilter, 'after' | 'afterKey'> = {};
+      for (let pages = 0; pages < 5; pages++) {
+        const rows = await catalogQuery(t.app.db, { limit, q, sort, ...cursor });
+        seen.push(...rows.map((row) => row.id));
+        const last = rows.at(-1);
+        if (rows.length < limit || !last) break;
+        cursor = { after: last.id, afterKey: last.sortKey ?? undefined };
+      }
+      expect(seen).toEqual(expected.slice(0, 5 * limit));
+    },
+  );
+
   it('the route answers from the same query: the seeded catalog pages through', async () => {
     // Runs the exact builder for real, so the EXPLAINed SQL is also known to be valid SQL.
     const rows = await catalogQuery(t.app.db, { limit: 21, q: 'solar panels' });
@@ -221,26 +261,33 @@ describe('q on 100,000 services of a small vocabulary: bounded for any word', ()
       .map((node) => `${node['Node Type']} ${node['Index Name'] ?? ''}: ${rowsRead(node)} rows`)
       .join(' / ');
 
-  for (const generic of [false, true]) {
-    const kind = generic ? 'the prepared statement’s generic plan' : 'a plan for the word';
-    it(`a word absent from the data: ${kind} reads at most ${SEARCH_WALK} services in order, then the GIN index`, async () => {
-      const root = await analyzed({ q: 'zebra' }, generic);
-      expect(ran(root, 'services_search_idx').length, reads(root)).toBeGreaterThan(0);
-      for (const node of onTable(root)) {
-        expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(SEARCH_WALK + 100);
-      }
-    });
+  const orderIndex = {
+    newest: 'services_catalog_idx',
+    rating: 'services_catalog_rating_idx',
+    relevance: 'services_catalog_rating_idx',
+    price: 'services_catalog_price_idx',
+  } as const;
+  for (const [sort, index] of Object.entries(orderIndex) as [keyof typeof orderIndex, string][])
+    for (const generic of [false, true]) {
+      const kind = `${generic ? 'the prepared statement’s generic plan' : 'a plan for the word'} in ${sort} order`;
+      it(`a word absent from the data: ${kind} reads at most ${SEARCH_WALK} services in order, then the GIN index`, async () => {
+        const root = await analyzed({ q: 'zebra', sort }, generic);
+        expect(ran(root, 'services_search_idx').length, reads(root)).toBeGreaterThan(0);
+        for (const node of onTable(root)) {
+          expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(SEARCH_WALK + 100);
+        }
+      });
 
-    it(`a word in every 13th service: ${kind} stays an ordered walk of services_catalog_idx, never the GIN index`, async () => {
-      const root = await analyzed({ q: 'piano' }, generic);
-      expect(ran(root, 'services_catalog_idx').length, reads(root)).toBeGreaterThan(0);
-      expect(ran(root, 'services_search_idx'), reads(root)).toEqual([]);
-      // 21 matches among about 13 × 21 of the newest services, not the first SEARCH_WALK.
-      for (const node of onTable(root)) {
-        expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(21 * 13 * 2);
-      }
-    });
-  }
+      it(`a word in every 13th service: ${kind} stays an ordered walk of ${index}, never the GIN index`, async () => {
+        const root = await analyzed({ q: 'piano', sort }, generic);
+        expect(ran(root, index).length, reads(root)).toBeGreaterThan(0);
+        expect(ran(root, 'services_search_idx'), reads(root)).toEqual([]);
+        // 21 matches among about 13 × 21 of the first services in the order, not SEARCH_WALK.
+        for (const node of onTable(root)) {
+          expect(rowsRead(node), reads(root)).toBeLessThanOrEqual(21 * 13 * 2);
+        }
+      });
+    }
 });
 
 describe('the route keeps its plans (PostgreSQL)', () => {

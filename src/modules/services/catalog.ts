@@ -57,9 +57,9 @@ const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActi
  * - with a `postalCode`, the read starts in service_areas, whose btree keys (postal code[,
  *   category], service id) hand out the matches already in catalog order;
  * - without one, the partial indexes on active services, (id desc) or (category, id desc);
- * - `q` as `search @@ tsquery` on the generated tsvector: in newest order a bounded walk of the
- *   newest services, then the GIN index for the rest (boundedSearch); in the other orders, the
- *   planner's choice between the GIN index and the ordered scan.
+ * - `q` as `search @@ tsquery` on the generated tsvector: a bounded walk of the first services in
+ *   the page's order, then the GIN index for the rest (boundedSearch); with a postal code in the
+ *   other orders, a condition on the postal code's services.
  * Every value is a bound parameter; plainto_tsquery reads operators in `q` as plain text.
  */
 export function catalogQuery(db: Db, filter: Parameters) {
@@ -93,8 +93,9 @@ export function catalogQuery(db: Db, filter: Parameters) {
   const order = ORDERS[sort];
   if (filter.after) conditions.push(order.after(filter.afterKey, filter.after));
   if (filter.q) {
+    // With a postal code the read starts from that code's few areas, bounded by them.
     conditions.push(
-      sort === 'newest' ? boundedSearch(conditions, filter.q, filter.limit) : matches(filter.q),
+      areas ? matches(filter.q) : boundedSearch(conditions, filter.q, filter.limit, order),
     );
   }
   const query = db
@@ -117,80 +118,98 @@ const matches = (q: string | Placeholder) =>
 export const SEARCH_WALK = 1000;
 
 /**
- * `q` in newest order, as a bounded ordered walk with the GIN index below it: the services
- * matching q among the newest SEARCH_WALK that the other conditions (`walk`) let through, read
- * newest first from services_catalog_idx (a common word fills the page within a few dozen rows),
- * and, only when those do not fill the page, the older matches from the GIN index
- * services_search_idx (a word that rare has few matches). A plain `search @@ q` leaves the choice
- * to the planner, which prices a word missing from its statistics, and every word of a generic
- * plan, at 0.5 % of the rows: an ordered walk then looks cheaper than the GIN index, and for a
- * word absent from the data it reads the whole catalog (100,000 rows) to find nothing.
+ * `q` as a bounded walk in the page's order with the GIN index below it: the services matching
+ * q among the first SEARCH_WALK in `order` that the other conditions (`walk`) let through, read
+ * from that order's index (services_catalog_idx, _rating_idx or _price_idx; a common word fills
+ * the page within a few dozen rows), and, only when those do not fill the page, the matches past
+ * the SEARCH_WALK-th service in that order from the GIN index services_search_idx (a word that
+ * rare has few matches). A plain `search @@ q` leaves the choice to the planner, which prices a
+ * word missing from its statistics, and every word of a generic plan, at 0.5 % of the rows: an
+ * ordered walk then looks cheaper than the GIN index, and for a word absent from the data it
+ * reads the whole catalog (100,000 rows) to find nothing.
  * The walk checks the provider of a matching row only, as a subplan rather than a join, so that
- * no plan can trade its order for a hash join over all SEARCH_WALK rows. The older matches are
+ * no plan can trade its order for a hash join over all SEARCH_WALK rows. The later matches are
  * planned for full retrieval (inside array()), where only the GIN index is cheap; the one-time
- * filter on the count of newer ones skips them when the page is full. The outer query then reads
- * the page's few ids.
+ * filter on the count of earlier ones skips them when the page is full. The outer query then
+ * reads the page's few ids in the page's order.
  */
-function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number): SQL {
+function boundedSearch(walk: SQL[], q: string | Placeholder, rows: number, order: Order): SQL {
   const where = sql.join(
     walk.map((condition) => sql`(${condition})`),
     sql` and `,
   );
   const take = (count: number) => sql.raw(String(Math.trunc(count)));
   return sql`${services.id} = any(array(
-    with newer as (
-      select newest.id from (
+    with earlier as (
+      select walked.id from (
         select ${services.id} as id, ${services.providerId} as provider_id,
-               ${services.search} as search
+               ${services.search} as search, ${order.key} as sort_key
           from ${services} where ${where}
-         order by ${newestFirst} limit ${take(SEARCH_WALK)}
-      ) newest
-      where newest.search @@ plainto_tsquery('simple', ${q})
-        and (select ${users.isActive} from ${users} where ${users.id} = newest.provider_id)
-      order by newest.id desc nulls last limit ${take(rows)}
+         order by ${sql.join(order.by, sql`, `)} limit ${take(SEARCH_WALK)}
+      ) walked
+      where walked.search @@ plainto_tsquery('simple', ${q})
+        and (select ${users.isActive} from ${users} where ${users.id} = walked.provider_id)
+      order by ${sql.raw(order.walkedBy)} limit ${take(rows)}
     )
-    select id from newer
+    select id from earlier
     union all
     select ${services.id} from ${services} inner join ${users} on ${activeProvider}
      where ${where} and ${matches(q)}
-       and ${services.id} < (select ${services.id} from ${services} where ${where}
-                              order by ${newestFirst} offset ${take(SEARCH_WALK - 1)} limit 1)
-       and (select count(*) from newer) < ${take(rows)}
+       and (${order.cut}) ${sql.raw(order.past)}
+           (select ${order.cut} from ${services} where ${where}
+             order by ${sql.join(order.by, sql`, `)} offset ${take(SEARCH_WALK - 1)} limit 1)
+       and (select count(*) from earlier) < ${take(rows)}
   ))`;
 }
 
 type Value = number | string | Placeholder | undefined;
+
+interface Order {
+  /** The sort key a cursor carries (null in newest order: the id is the key). */
+  key: SQL<number | null>;
+  /** The ORDER BY an index of services hands out as it is. */
+  by: SQL[];
+  /** The same order over a subquery's `sort_key` and `id` columns. */
+  walkedBy: string;
+  /** The keyset condition after the previous page's last row. */
+  after: (key: Value, id: Value) => SQL;
+  /** The columns that place a row in the order, and the comparison for "later in the order". */
+  cut: SQL;
+  past: '<' | '>';
+}
 
 /**
  * Each order: the key a cursor carries, the ORDER BY an index of services hands out as it is
  * (services_catalog_idx, services_catalog_rating_idx, services_catalog_price_idx) and the keyset
  * condition after the previous page's last row, a row comparison the index reads as a range.
  */
-const ORDERS: Record<
-  CatalogSort,
-  { key: SQL<number | null>; by: SQL[]; after: (key: Value, id: Value) => SQL }
-> = {
+const byRating: Order = {
+  key: sql<number>`${services.ratingBayes}`,
+  by: [sql`${services.ratingBayes} desc nulls last`, newestFirst],
+  walkedBy: 'sort_key desc nulls last, id desc nulls last',
+  after: (key, id) =>
+    sql`(${services.ratingBayes}, ${services.id}) < (${key}::float8, ${id}::uuid)`,
+  cut: sql`${services.ratingBayes}, ${services.id}`,
+  past: '<',
+};
+const ORDERS: Record<CatalogSort, Order> = {
   newest: {
     key: sql<null>`null`,
     by: [newestFirst],
+    walkedBy: 'id desc nulls last',
     after: (_key, id) => sql`${services.id} < ${id}`,
+    cut: sql`${services.id}`,
+    past: '<',
   },
-  rating: {
-    key: sql<number>`${services.ratingBayes}`,
-    by: [sql`${services.ratingBayes} desc nulls last`, newestFirst],
-    after: (key, id) =>
-      sql`(${services.ratingBayes}, ${services.id}) < (${key}::float8, ${id}::uuid)`,
-  },
-  relevance: {
-    key: sql<number>`${services.ratingBayes}`,
-    by: [sql`${services.ratingBayes} desc nulls last`, newestFirst],
-    after: (key, id) =>
-      sql`(${services.ratingBayes}, ${services.id}) < (${key}::float8, ${id}::uuid)`,
-  },
+  rating: byRating,
+  relevance: byRating,
   price: {
     key: priceKey,
     by: [sql`${priceKey} asc`, sql`${services.id} asc`],
+    walkedBy: 'sort_key asc, id asc',
     after: (key, id) => sql`(${priceKey}, ${services.id}) > (${key}::int, ${id}::uuid)`,
+    cut: sql`${priceKey}, ${services.id}`,
+    past: '>',
   },
 };
 
@@ -201,8 +220,8 @@ const FILTERS = ['category', 'postalCode', 'q', 'minRating', 'after', 'afterKey'
  * Runs the catalog as named prepared statements (src/lib/prepared.ts), one per combination of
  * filters present and bucket of page size: planning was most of a catalog request's database
  * time. The LIMIT is a literal of the statement, so a connection holds at most 16 × 4
- * statements. With `q` in newest order every plan, generic or custom, reads a bounded number of
- * rows for any word (boundedSearch).
+ * statements. With `q` every plan, generic or custom, reads a bounded number of rows for any
+ * word (boundedSearch).
  */
 export class CatalogReader {
   readonly #db: Db;
