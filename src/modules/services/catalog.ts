@@ -58,8 +58,8 @@ const activeProvider = and(eq(users.id, services.providerId), sql`${users.isActi
  *   category], service id) hand out the matches already in catalog order;
  * - without one, the partial indexes on active services, (id desc) or (category, id desc);
  * - `q` as `search @@ tsquery` on the generated tsvector: a bounded walk of the first services in
- *   the page's order, then the GIN index for the rest (boundedSearch); with a postal code in the
- *   other orders, a condition on the postal code's services.
+ *   the page's order, then the GIN index for the rest (boundedSearch); in the other orders with a
+ *   postal code, a category or a minimum rating, the planner's choice with those filters.
  * Every value is a bound parameter; plainto_tsquery reads operators in `q` as plain text.
  */
 export function catalogQuery(db: Db, filter: Parameters) {
@@ -93,9 +93,15 @@ export function catalogQuery(db: Db, filter: Parameters) {
   const order = ORDERS[sort];
   if (filter.after) conditions.push(order.after(filter.afterKey, filter.after));
   if (filter.q) {
-    // With a postal code the read starts from that code's few areas, bounded by them.
+    // The walk is bounded where the order's index reads every other condition as its range
+    // (newest order has a category index too). A postal code, a category or a minimum rating in
+    // the other orders is a filter the planner weighs with q: it then reads the GIN index for
+    // a rare word (0.2 ms on 100,000 services, where the bounded walk took 22 ms).
+    const walkable = sort === 'newest' || (!filter.category && filter.minRating === undefined);
     conditions.push(
-      areas ? matches(filter.q) : boundedSearch(conditions, filter.q, filter.limit, order),
+      areas || !walkable
+        ? matches(filter.q)
+        : boundedSearch(conditions, filter.q, filter.limit, order),
     );
   }
   const query = db
