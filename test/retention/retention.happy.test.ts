@@ -11,6 +11,7 @@ import {
   passkeyChallenges,
   refreshTokens,
   sessions,
+  signInDevices,
 } from '../../src/db/schema.js';
 import { retentionCutoffs } from '../../src/modules/retention/job.js';
 import { retentionTargets } from '../../src/modules/retention/repository.js';
@@ -19,7 +20,8 @@ import { createUser } from '../helpers/users.js';
 import { metric } from '../jobs/support.js';
 
 /**
- * RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=365, a session lives 45 days, batches of 2. Every row
+ * RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=365, a session lives 45 days, batches of 2; sign-in
+ * devices are remembered 90 days. Every row
  * is placed some days either side of its cut-off; retention must delete exactly the old ones.
  */
 const ENV = {
@@ -237,6 +239,30 @@ beforeAll(async () => {
     note('passkey_challenges', row!.id, deleted);
   }
 
+  // Sign-in devices not seen for 90 days (DEVICE_MEMORY_DAYS) count as new anyway and go, but
+  // an account's newest one stays: after a long absence a sign-in is a new device, not the first.
+  const dormant = (await createUser(t)).id;
+  for (const [owner, age, deleted] of [
+    [userId, 200, true],
+    [userId, 120, true],
+    [userId, 91, true],
+    [userId, 89, false],
+    [userId, 1, false],
+    [dormant, 300, true],
+    [dormant, 200, false],
+  ] as const) {
+    const [row] = await t.app.db
+      .insert(signInDevices)
+      .values({
+        userId: owner,
+        deviceHash: `device-${age}`,
+        firstSeenAt: daysAgo(age + 10),
+        lastSeenAt: daysAgo(age),
+      })
+      .returning({ id: signInDevices.id });
+    note('sign_in_devices', row!.id, deleted);
+  }
+
   // The audit trail has its own, longer retention.
   for (const [age, deleted] of [
     [400, true],
@@ -267,6 +293,7 @@ const TABLES = {
   idempotency_keys: idempotencyKeys,
   notifications,
   passkey_challenges: passkeyChallenges,
+  sign_in_devices: signInDevices,
   audit_events: auditEvents,
 };
 
@@ -309,6 +336,7 @@ describe('retention', () => {
       idempotency_keys: { deleted: 2, batches: 2 },
       notifications: { deleted: 3, batches: 2 },
       passkey_challenges: { deleted: 2, batches: 2 },
+      sign_in_devices: { deleted: 4, batches: 3 },
       // Five rows in batches of two: three statements.
       audit_events: { deleted: 5, batches: 3 },
     });
@@ -323,7 +351,7 @@ describe('retention', () => {
     const line = t.logs.filter((entry) => entry.includes('"msg":"retention done"')).at(-1);
     const report = JSON.parse(line!).deleted as Record<string, { deleted: number }>;
     expect(Object.values(report).map((entry) => entry.deleted)).toEqual([
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ]);
     for (const table of Object.keys(TABLES) as Array<keyof typeof TABLES>) {
       expect(await remaining(table, kept[table] ?? [])).toHaveLength(kept[table]?.length ?? 0);

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { JobDefinition } from '../../jobs/types.js';
+import { DEVICE_MEMORY_DAYS } from '../auth/devices.js';
 import { type Cutoffs, deleteBatch, retentionTargets } from './repository.js';
 
 export const RETENTION_JOB = 'retention';
@@ -20,6 +21,7 @@ export function retentionCutoffs(
     usedRefreshTokens: ago(Math.max(days * DAY_MS, config.refreshTokenTtl * 1000)),
     expired: now,
     readNotifications: ago(config.retention.notificationDays * DAY_MS),
+    forgottenDevices: ago(DEVICE_MEMORY_DAYS * DAY_MS),
     audit: auditDays === 0 ? null : ago(auditDays * DAY_MS),
   };
 }

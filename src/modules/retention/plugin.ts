@@ -13,6 +13,7 @@ const TABLES = [
   'idempotency_keys',
   'notifications',
   'passkey_challenges',
+  'sign_in_devices',
   'audit_events',
 ];
 

@@ -11,6 +11,8 @@ export interface Cutoffs {
   expired: Date;
   /** Notifications read before this (NOTIFICATION_RETENTION_DAYS); unread ones stay. */
   readNotifications: Date;
+  /** Sign-in devices not seen since: no longer "known" (DEVICE_MEMORY_DAYS). */
+  forgottenDevices: Date;
   /** Audit events; null keeps them forever. */
   audit: Date | null;
 }
@@ -46,6 +48,15 @@ export function retentionTargets(cutoffs: Cutoffs): Array<{ table: string; where
     { table: 'notifications', where: sql`read_at < ${at(cutoffs.readNotifications)}` },
     // Passkey challenges are deleted as they are answered; the unanswered ones go once expired.
     { table: 'passkey_challenges', where: sql`expires_at < ${at(cutoffs.expired)}` },
+    // A device past the memory counts as new anyway. An account's newest device stays, so that
+    // the next sign-in after a long absence is a new device (a notice), not the account's first.
+    {
+      table: 'sign_in_devices',
+      where: sql`last_seen_at < ${at(cutoffs.forgottenDevices)}
+        and exists (select 1 from sign_in_devices newer
+                     where newer.user_id = sign_in_devices.user_id
+                       and newer.last_seen_at > sign_in_devices.last_seen_at)`,
+    },
   ];
   if (cutoffs.audit) {
     targets.push({ table: 'audit_events', where: sql`created_at < ${at(cutoffs.audit)}` });
