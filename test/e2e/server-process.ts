@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { createPostgresDatabase } from '../helpers/databases.js';
 import { freePort } from '../helpers/net.js';
 
 export interface ServerProcess {
@@ -21,19 +20,8 @@ export const E2E_DATABASE = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGli
 async function serverDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) return { env: {}, drop: async () => {} };
-  const name = `homefront_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString() },
-    async drop() {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+  const database = await createPostgresDatabase(base, 'homefront_e2e');
+  return { env: { DATABASE_URL: database.url }, drop: database.drop };
 }
 
 /**

@@ -15,17 +15,18 @@ export const POSTGRES_ONLY = onPostgres
   : '(skipped: needs PostgreSQL, set TEST_DATABASE_URL)';
 
 /**
- * A migrated PostgreSQL database of the caller's own, cloned from the run's template: its URL,
- * for one pool, several, or another process, and `drop` to remove it.
+ * A new database on `base`'s server, named `prefix` and random hex, empty or cloned from
+ * `template`: its URL, and `drop` to remove it.
  */
-export async function postgresDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL;
-  const template = inject('pgTemplate');
-  if (!base || !template) throw new Error('postgresDatabaseUrl needs TEST_DATABASE_URL');
-  const name = `homefront_test_${randomBytes(6).toString('hex')}`;
+export async function createPostgresDatabase(
+  base: string,
+  prefix: string,
+  template?: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`create database ${name} template ${template}`);
+  await admin.query(`create database ${name}${template ? ` template ${template}` : ''}`);
   const target = new URL(base);
   target.pathname = `/${name}`;
   return {
@@ -35,6 +36,17 @@ export async function postgresDatabaseUrl(): Promise<{ url: string; drop(): Prom
       await admin.end();
     },
   };
+}
+
+/**
+ * A migrated PostgreSQL database of the caller's own, cloned from the run's template: its URL,
+ * for one pool, several, or another process, and `drop` to remove it.
+ */
+export async function postgresDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  const template = inject('pgTemplate');
+  if (!base || !template) throw new Error('postgresDatabaseUrl needs TEST_DATABASE_URL');
+  return createPostgresDatabase(base, 'homefront_test', template);
 }
 
 /**
