@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySerializerCompiler } from 'fastify';
 import type { Logger } from 'pino';
 import { buildServices, callerSource, registerModules } from './composition.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError, serviceUnavailable } from './lib/errors.js';
+import { LazySchemas } from './lib/lazy-schemas.js';
 import { createLogger, requestLogger } from './lib/logger.js';
 import { validatorCompiler } from './lib/validation.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
@@ -43,6 +45,8 @@ declare module 'fastify' {
     accessTokens: AccessTokens;
     /** For tools and tests that write notifications; modules get the service from the composition root. */
     notifications: NotificationsService;
+    /** Compiles the route schemas no request has compiled yet (see LazySchemas). */
+    compileSchemas(): Promise<number>;
   }
 }
 
@@ -98,7 +102,13 @@ export async function buildApp(config: Config, deps: AppDeps) {
   (app.server as Server).headersTimeout = config.headersTimeoutMs;
   // Fastify ships a text/plain parser; this API takes JSON (and one form), anything else is 415.
   app.removeContentTypeParser('text/plain');
-  app.setValidatorCompiler(validatorCompiler);
+  // Schemas compile on first use, and the rest once the server listens (src/server.ts).
+  const schemas = new LazySchemas();
+  app.setValidatorCompiler(schemas.validators(validatorCompiler));
+  // Fastify's own default, fast-json-stringify (whose types want an httpStatus Fastify always gives).
+  const defaultSerializers = SerializerSelector()() as FastifySerializerCompiler<unknown>;
+  app.setSerializerCompiler(schemas.serializers(defaultSerializers));
+  app.decorate('compileSchemas', () => schemas.compileAll());
 
   app.decorate('config', config);
   app.decorate('database', deps.database);
