@@ -17,15 +17,7 @@ export class LazySchemas {
   /** `compile`, deferred: Fastify gets a validator that compiles on its first call. */
   validators(compile: FastifySchemaCompiler<unknown>): FastifySchemaCompiler<unknown> {
     return (route) => {
-      let validate: Validate | undefined;
-      const ensure = (): Validate => {
-        if (!validate) {
-          validate = compile(route) as Validate;
-          this.#pending.delete(ensure);
-        }
-        return validate;
-      };
-      this.#pending.add(ensure);
+      const ensure = this.#deferred(() => compile(route) as Validate);
       // Fastify reads `errors` after a call, and hands ajv's validators (`schemaEnv`) their
       // parent, so that a coerced or defaulted root value is written back to the request.
       const lazy: Validate & { schemaEnv: boolean } = Object.assign(
@@ -44,22 +36,23 @@ export class LazySchemas {
   /** `compile`, deferred: Fastify gets a serializer that compiles on its first call. */
   serializers(compile: FastifySerializerCompiler<unknown>): FastifySerializerCompiler<unknown> {
     return (route) => {
-      let serialize: Serialize | undefined;
-      const ensure = (): Serialize => {
-        if (!serialize) {
-          serialize = compile(route) as Serialize;
-          this.#pending.delete(ensure);
-        }
-        return serialize;
-      };
-      this.#pending.add(ensure);
+      const ensure = this.#deferred(() => compile(route) as Serialize);
       return (data: unknown) => ensure()(data);
     };
   }
 
-  /** Schemas no request has compiled yet. */
-  get pending(): number {
-    return this.#pending.size;
+  /** `compile` run once, on the first call of what it returns, and pending until then. */
+  #deferred<T>(compile: () => T): () => T {
+    let compiled: T | undefined;
+    const ensure = (): T => {
+      if (compiled === undefined) {
+        compiled = compile();
+        this.#pending.delete(ensure);
+      }
+      return compiled;
+    };
+    this.#pending.add(ensure);
+    return ensure;
   }
 
   /**
